@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* One battery pack as a BMS driver reports it, whatever the family. */
+#ifndef GW_PACK_H
+#define GW_PACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GW_MAX_PACKS 16
+#define GW_MAX_CELLS 32
+#define GW_MAX_TEMPS 16
+
+/* A pack reading. Set by a BMS driver after a frame passed every check;
+ * read by bank aggregation. Units are in the names. */
+typedef struct gw_pack {
+    bool present;            /* found by the scan (address answers) */
+    bool online;             /* fresh data, not timed out */
+    uint8_t address;         /* bus address (Topband ADR 0..15) */
+    uint8_t cell_count;      /* M */
+    uint16_t cell_mv[GW_MAX_CELLS];
+    uint8_t temp_count;      /* N (all sensors, incl. BMS/env/MOS) */
+    uint8_t cell_temp_count; /* how many of temp_dc[] are cell sensors */
+    int16_t temp_dc[GW_MAX_TEMPS]; /* 0.1 degC */
+    int32_t current_ma;      /* charge positive */
+    uint32_t voltage_mv;
+    uint32_t remaining_mah;
+    uint32_t full_mah;
+    uint16_t cycles;
+    uint8_t soc_pct;
+    uint8_t soh_pct;
+    uint64_t updated_ms;     /* platform time of the last good reading */
+} gw_pack_t;
+
+#endif

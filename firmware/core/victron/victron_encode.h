@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Victron CAN-BMS encoder: the frame set a GX reads, little-endian,
+ * 500 kbit/s, 11-bit ids (victron_canbms.md A.2). */
+#ifndef GW_VICTRON_ENCODE_H
+#define GW_VICTRON_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "bank/bank.h"
+#include "dvcc/limits.h"
+#include "gw_can.h"
+
+/* CAN ids, one table. */
+enum {
+    GW_VIC_LIMITS = 0x351, GW_VIC_SOC = 0x355, GW_VIC_MEAS = 0x356, GW_VIC_ALARMS = 0x35A,
+    GW_VIC_REQUEST = 0x35C, GW_VIC_MANUF = 0x35E, GW_VIC_INFO = 0x35F, GW_VIC_NAME1 = 0x370,
+    GW_VIC_NAME2 = 0x371, GW_VIC_MODULES = 0x372, GW_VIC_CELLS = 0x373, GW_VIC_MIN_V_ID = 0x374,
+    GW_VIC_MAX_V_ID = 0x375, GW_VIC_MIN_T_ID = 0x376, GW_VIC_MAX_T_ID = 0x377,
+    GW_VIC_CAPACITY = 0x379, GW_VIC_FAMILY = 0x382,
+};
+
+#define GW_VIC_FRAME_COUNT 17
+
+typedef struct gw_victron_ident {
+    char manufacturer[9];  /* 0x35E, padded with NUL, e.g. "BMSBENCH" */
+    char bms_name[17];     /* 0x370/0x371 */
+    char family[9];        /* 0x382 */
+    uint16_t battery_type; /* 0x35F bytes 0-1 */
+    uint8_t fw_major, fw_minor; /* 0x35F bytes 2-3 */
+} gw_victron_ident_t;
+
+void gw_victron_ident_default(gw_victron_ident_t *id);
+
+/* Encode the whole set in transmit order (0x351 first). Returns the number
+ * of frames written (GW_VIC_FRAME_COUNT), or 0 if cap is too small. */
+size_t gw_victron_encode(const gw_bank_t *bank, const gw_limits_t *lim,
+                         const gw_victron_ident_t *id, gw_can_frame_t *out, size_t cap);
+
+#endif

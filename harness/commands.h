@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* The bmsbench subcommands. Each takes argv with argv[0] = the subcommand
+ * name, and returns the process exit code:
+ *   0 ok, 1 a check failed (or an invalid frame), 2 usage or input error. */
+#ifndef BENCH_COMMANDS_H
+#define BENCH_COMMANDS_H
+
+enum { BENCH_EXIT_OK = 0, BENCH_EXIT_FAIL = 1, BENCH_EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_emulate(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Checks expectations sample by sample as a run advances. */
+#ifndef BENCH_EXPECT_H
+#define BENCH_EXPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "harness/scenario.h"
+
+typedef enum bench_verdict { BENCH_PENDING = 0, BENCH_PASS, BENCH_FAIL } bench_verdict_t;
+
+typedef struct bench_expect_state {
+    const bench_expect_t *exp;
+    bench_verdict_t verdict;
+    double fail_t;
+    char message[384];      /* why it failed, with the values of the signals it uses */
+    /* private */
+    bool prev_after;
+    bool armed;
+    double armed_t;
+    bool seen_true;
+} bench_expect_state_t;
+
+/* names[i] is the name of signal i, for messages. */
+void bench_expect_start(bench_expect_state_t *st, const bench_expect_t *exp);
+/* Feed one sample at time t (seconds since start). */
+void bench_expect_sample(bench_expect_state_t *st, double t, const double *signals,
+                         const char *const *names);
+/* End of run at time t_end: pending expectations are decided. */
+void bench_expect_finish(bench_expect_state_t *st, double t_end, const double *signals,
+                         const char *const *names);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Victron-side monitor: decodes what the gateway sends, as a GX would,
+ * with frame timing. Its own decoder, independent of firmware/core. */
+#ifndef BENCH_MONITOR_H
+#define BENCH_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_GX_ALARMS 13
+
+/* Alarm/warning pair names in 0x35A order, e.g. "high_voltage". */
+extern const char *const bench_gx_alarm_names[BENCH_GX_ALARMS];
+
+typedef struct bench_gx {
+    /* 0x351 */
+    double cvl_v, ccl_a, dcl_a, dvl_v;
+    /* 0x355 */
+    double soc_pct, soh_pct;
+    /* 0x356 */
+    double voltage_v, current_a, temperature_c;
+    /* 0x35A: 0 unsupported, 1 active, 2 ok, 3 reserved */
+    uint8_t alarm[BENCH_GX_ALARMS], warning[BENCH_GX_ALARMS];
+    /* 0x35C */
+    uint8_t request_flags;
+    /* 0x35E, 0x370/0x371, 0x382 (NUL-terminated) */
+    char manufacturer[9], name[17], family[9];
+    /* 0x35F */
+    uint16_t battery_type; uint8_t fw_major, fw_minor; double capacity_ah;
+    /* 0x372 */
+    unsigned modules_online, modules_blocking_charge, modules_blocking_discharge, modules_offline;
+    /* 0x373 */
+    double min_cell_v, max_cell_v, min_temp_c, max_temp_c;
+    /* 0x374..0x377 */
+    char min_v_id[9], max_v_id[9], min_t_id[9], max_t_id[9];
+    /* 0x379 */
+    double installed_ah;
+    /* timing */
+    bool seen_351;
+    uint64_t first_us, last_351_us;
+    uint64_t max_gap_351_us;     /* longest gap between two 0x351 */
+    uint64_t frames;             /* all frames fed */
+    uint64_t frames_known;       /* decoded */
+    uint64_t frames_malformed;   /* known id, too short (counted, dropped) */
+    uint32_t count_by_id[0x800]; /* 11-bit ids */
+} bench_gx_t;
+
+void bench_gx_init(bench_gx_t *gx);
+/* Feed one frame seen on the bus. Returns 0 decoded, 1 not a Victron BMS id
+ * (ignored), -1 malformed (too short for its id; nothing updated). */
+int bench_gx_feed(bench_gx_t *gx, uint32_t id, uint8_t dlc, const uint8_t *data, uint64_t t_us);
+
+/* Describe one frame for `bmsbench decode victron`: JSON (json = true) or
+ * text. Returns 0, or -1 with a reason in out when the frame is invalid. */
+int bench_victron_describe(uint32_t id, uint8_t dlc, const uint8_t *data, bool json, char *out,
+                           size_t cap);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Scenario files (YAML): the bank, the system, timed events and
+ * expectations. See README.md "Scenario format". */
+#ifndef BENCH_SCENARIO_H
+#define BENCH_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "harness/expr.h"
+
+#define BENCH_MAX_PACKS 16
+#define BENCH_MAX_EVENTS 64
+#define BENCH_MAX_EXPECTS 32
+#define BENCH_MAX_GWSET 16
+
+typedef struct bench_pack_cfg {
+    int cells;              /* 15 or 16 */
+    double capacity_ah;
+    double soc_pct;
+    double temperature_c;
+    int family;             /* 0 = eet, 1 = topbms */
+    int address;            /* RS485 address, default = index */
+    int cycles;
+} bench_pack_cfg_t;
+
+typedef struct bench_bank_cfg {
+    char family[16];        /* "topband" */
+    int npacks;
+    bench_pack_cfg_t packs[BENCH_MAX_PACKS];
+    double capacity_spread_pct;  /* sd of cell capacity, default 1 */
+    double soc_spread_pct;       /* sd of cell SOC, default 0.5 */
+} bench_bank_cfg_t;
+
+typedef struct bench_system_cfg {
+    double charger_a;       /* charge the system could push, default 0 */
+    double load_a;          /* DC load, default 0 */
+    double ambient_c;       /* default 25 */
+} bench_system_cfg_t;
+
+typedef enum bench_action {
+    BENCH_ACT_TEMPERATURE = 1,  /* set pack (or one cell) temperature: value degC */
+    BENCH_ACT_CELL_SOC,         /* set a cell's SOC: value % */
+    BENCH_ACT_CELL_CAPACITY,    /* scale a cell's capacity: value % of nominal */
+    BENCH_ACT_CELL_OFFSET,      /* add value mV to a cell's voltage */
+    BENCH_ACT_FAULT,            /* emulator fault knob on a pack (text), late value ms */
+    BENCH_ACT_CLEAR_FAULTS,     /* all knobs off on a pack */
+    BENCH_ACT_CHARGER,          /* charger_a = value */
+    BENCH_ACT_LOAD,             /* load_a = value */
+    BENCH_ACT_AMBIENT,          /* ambient degC = value */
+    BENCH_ACT_BUS_GARBAGE,      /* value bytes of noise on the RS485 line */
+} bench_action_t;
+
+typedef struct bench_event {
+    double at_s;
+    bench_action_t action;
+    int pack;               /* index, -1 = all packs */
+    int cell;               /* 0-based, -1 = all cells */
+    double value;
+    char text[32];          /* fault name */
+    int line, col;          /* where it was written */
+} bench_event_t;
+
+typedef enum bench_expect_kind {
+    BENCH_EXP_ALWAYS = 1,   /* expr true at every sample in [from, until] */
+    BENCH_EXP_NEVER,        /* expr false at every sample in [from, until] */
+    BENCH_EXP_EVENTUALLY,   /* expr true at some sample at or before by_s */
+    BENCH_EXP_WITHIN,       /* each time `after` becomes true, `then` true within d_s */
+    BENCH_EXP_AT,           /* expr true at the first sample at or after at_s */
+} bench_expect_kind_t;
+
+typedef struct bench_expect {
+    bench_expect_kind_t kind;
+    bench_expr_t expr;      /* always/never/eventually/at: the condition; within: `then` */
+    bench_expr_t after;     /* within: the trigger */
+    double from_s, until_s; /* always/never window (until_s < 0: to the end) */
+    double by_s;            /* eventually */
+    double d_s;             /* within */
+    double at_s;            /* at */
+    char label[96];         /* e.g. "always ccl_a <= 100" */
+    int line, col;
+} bench_expect_t;
+
+typedef struct bench_gwset {
+    char key[32];
+    double value;
+    int line, col;
+} bench_gwset_t;
+
+typedef struct bench_scenario {
+    char path[512];
+    char name[64];
+    char description[256];
+    double duration_s;
+    double sample_s;        /* expectation sampling period, default 0.1 */
+    uint64_t seed;
+    bool has_seed;
+    bench_bank_cfg_t bank;
+    bench_system_cfg_t system;
+    bench_gwset_t gwset[BENCH_MAX_GWSET];   /* gateway: key: value overrides */
+    int ngwset;
+    bench_event_t events[BENCH_MAX_EVENTS];
+    int nevents;
+    bench_expect_t expects[BENCH_MAX_EXPECTS];
+    int nexpects;
+} bench_scenario_t;
+
+/* Load and validate a scenario. Signal names are resolved with resolve.
+ * On error returns false and writes "file:line:col: message" into err. */
+bool bench_scenario_load(const char *path, bench_scenario_t *sc, bench_resolve_fn resolve,
+                         void *rctx, char *err, size_t errcap);
+
+/* Parse a duration: "90", "90s", "500ms", "10m", "2h", "1h30m". false on error. */
+bool bench_parse_duration(const char *text, double *seconds);
+
+#endif
