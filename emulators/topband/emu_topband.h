@@ -48,6 +48,8 @@ typedef struct emu_tb_analog {
     uint16_t cycles;
     uint8_t soc_pct, soh_pct;
     uint16_t balancing;    /* bit i = cell i+1 balancing */
+    /* Addition: the pack BMS's own FET state, for the 0x44 status bytes. */
+    bool charge_fet, discharge_fet;
 } emu_tb_analog_t;
 
 typedef struct emu_tb_slot {
