@@ -1,3 +1,362 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-typedef int bms_placeholder_t;
+/* `bmsbench run` and `bmsbench list`: find scenario files, load them, run
+ * them in simulated time, print a table and write JUnit XML. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness/commands.h"
+#include "harness/runner.h"
+#include "harness/signals.h"
+#include "reports/junit.h"
+
+#define DEFAULT_DIR "scenarios"
+
+typedef struct path_list {
+    char **v;
+    int n, cap;
+} path_list_t;
+
+static int push_path(path_list_t *l, const char *p)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 32;
+        char **v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (v == NULL) {
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n] = strdup(p);
+    return l->v[l->n] ? (l->n++, 0) : -1;
+}
+
+static void free_paths(path_list_t *l)
+{
+    for (int i = 0; i < l->n; i++) {
+        free(l->v[i]);
+    }
+    free(l->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_yaml(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+/* Files are taken as given; folders are searched (recursively, sorted) for
+ * .yaml/.yml files. Returns 0 or -1 with a message printed. */
+static int collect(path_list_t *out, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "bmsbench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return push_path(out, path);
+    }
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        fprintf(stderr, "bmsbench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    path_list_t here = {0};
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char sub[1024];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        struct stat s2;
+        if (stat(sub, &s2) == 0 && (S_ISDIR(s2.st_mode) || is_yaml(e->d_name))) {
+            push_path(&here, sub);
+        }
+    }
+    closedir(d);
+    qsort(here.v, (size_t)here.n, sizeof *here.v, cmp_str);
+    int rc = 0;
+    for (int i = 0; i < here.n && rc == 0; i++) {
+        rc = collect(out, here.v[i]);
+    }
+    free_paths(&here);
+    return rc;
+}
+
+static void fmt_duration(double s, char *buf, size_t cap)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) {
+        snprintf(buf, cap, "%ldh%02ldm%02lds", t / 3600, t / 60 % 60, t % 60);
+    } else if (t >= 60) {
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    } else {
+        snprintf(buf, cap, "%.1fs", s);
+    }
+}
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bmsbench run [--junit FILE] [--seed N] [--set KEY=VALUE]... [--log FILE]\n"
+            "                    [--verbose] [PATH...]\n\n"
+            "Runs scenario files (or every .yaml under folders; default: scenarios/) in\n"
+            "simulated time against the gateway firmware, checks their expectations and\n"
+            "the safety invariants, and prints one line per scenario.\n\n"
+            "options:\n"
+            "  --junit FILE     write JUnit XML (parent folders are created)\n"
+            "  --seed N         override every scenario's seed\n"
+            "  --set KEY=VALUE  override a gateway setting (e.g. cell_ov_mv=3700); repeatable\n"
+            "  --log FILE       write the gateway's log lines ('-' = stdout)\n"
+            "  --verbose        print every failure, not only the first\n"
+            "  --help           this text\n\n"
+            "exit: 0 all passed, 1 an expectation or invariant failed, 2 usage or input error\n\n"
+            "examples:\n"
+            "  bmsbench run\n"
+            "  bmsbench run --junit build/reports/junit.xml scenarios/topband\n"
+            "  bmsbench run --set cell_ov_mv=4000 scenarios   # a broken gateway must fail\n");
+}
+
+static int parse_set(const char *arg, bench_gwset_t *s)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof s->key) {
+        return -1;
+    }
+    memset(s, 0, sizeof *s);
+    memcpy(s->key, arg, (size_t)(eq - arg));
+    char *end;
+    errno = 0;
+    s->value = strtod(eq + 1, &end);
+    return (errno != 0 || end == eq + 1 || *end != '\0') ? -1 : 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"junit", required_argument, NULL, 'j'}, {"seed", required_argument, NULL, 's'},
+        {"set", required_argument, NULL, 'S'},   {"log", required_argument, NULL, 'l'},
+        {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *junit = NULL, *logpath = NULL;
+    bench_run_opts_t opts = {.progress = true};
+    bench_gwset_t sets[BENCH_MAX_GWSET];
+    bool verbose = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:s:S:l:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': junit = optarg; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 0);
+            if (errno != 0 || *end != '\0' || optarg[0] == '-') {
+                fprintf(stderr, "bmsbench run: --seed needs a whole number >= 0, got '%s'\n",
+                        optarg);
+                return BENCH_EXIT_USAGE;
+            }
+            opts.seed = v;
+            opts.seed_set = true;
+            break;
+        }
+        case 'S':
+            if (opts.ngwset == BENCH_MAX_GWSET || parse_set(optarg, &sets[opts.ngwset]) != 0) {
+                fprintf(stderr, "bmsbench run: --set needs KEY=NUMBER (at most %d), got '%s'\n",
+                        BENCH_MAX_GWSET, optarg);
+                return BENCH_EXIT_USAGE;
+            }
+            opts.ngwset++;
+            break;
+        case 'l': logpath = optarg; break;
+        case 'v': verbose = true; break;
+        case 'h': run_usage(stdout); return BENCH_EXIT_OK;
+        default: run_usage(stderr); return BENCH_EXIT_USAGE;
+        }
+    }
+    opts.gwset = sets;
+
+    FILE *log = NULL;
+    if (logpath != NULL) {
+        log = strcmp(logpath, "-") == 0 ? stdout : fopen(logpath, "w");
+        if (log == NULL) {
+            fprintf(stderr, "bmsbench run: cannot write %s: %s\n", logpath, strerror(errno));
+            return BENCH_EXIT_USAGE;
+        }
+        opts.log = log;
+    }
+
+    path_list_t files = {0};
+    int rc_collect = 0;
+    if (optind >= argc) {
+        rc_collect = collect(&files, DEFAULT_DIR);
+    }
+    for (int i = optind; i < argc; i++) {
+        rc_collect |= collect(&files, argv[i]);
+    }
+    if (rc_collect != 0 || files.n == 0) {
+        if (rc_collect == 0) {
+            fprintf(stderr, "bmsbench run: no scenario files found\n");
+        }
+        free_paths(&files);
+        if (log != NULL && log != stdout) {
+            fclose(log);
+        }
+        return BENCH_EXIT_USAGE;
+    }
+
+    bench_scenario_t *sc = malloc(sizeof *sc);
+    bench_result_t *res = malloc(sizeof *res);
+    junit_case_t *cases = calloc((size_t)files.n, sizeof *cases);
+    char **names = calloc((size_t)files.n, sizeof *names);
+    char **msgs = calloc((size_t)files.n, sizeof *msgs);
+    char **details = calloc((size_t)files.n, sizeof *details);
+    if (!sc || !res || !cases || !names || !msgs || !details) {
+        fprintf(stderr, "bmsbench run: out of memory\n");
+        return BENCH_EXIT_USAGE;
+    }
+
+    int passed = 0, failed = 0, errors = 0;
+    printf("%-32s %10s %8s  %-6s %s\n", "SCENARIO", "SIM TIME", "WALL", "RESULT",
+           "FIRST FAILURE");
+    for (int i = 0; i < files.n; i++) {
+        char err[1024];
+        junit_case_t *jc = &cases[i];
+        jc->classname = "bmsbench.scenarios";
+        if (!bench_scenario_load(files.v[i], sc, bench_signal_resolve, NULL, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            names[i] = strdup(files.v[i]);
+            msgs[i] = strdup(err);
+            jc->name = names[i];
+            jc->error = true;
+            jc->message = msgs[i];
+            printf("%-32s %10s %8s  %-6s %s\n", files.v[i], "-", "-", "ERROR", err);
+            errors++;
+            continue;
+        }
+        names[i] = strdup(sc->name);
+        jc->name = names[i];
+        if (bench_run_scenario(sc, &opts, res) != 0) {
+            char line[1200];
+            snprintf(line, sizeof line, "%s: %s", sc->path, res->error_msg);
+            fprintf(stderr, "%s\n", line);
+            msgs[i] = strdup(line);
+            jc->error = true;
+            jc->message = msgs[i];
+            printf("%-32s %10s %8s  %-6s %s\n", sc->name, "-", "-", "ERROR", line);
+            errors++;
+            continue;
+        }
+        char simt[32], wall[32];
+        fmt_duration(res->stats.sim_s, simt, sizeof simt);
+        snprintf(wall, sizeof wall, "%.2fs", res->stats.wall_s);
+        jc->time_s = res->stats.wall_s;
+        if (res->passed) {
+            passed++;
+            printf("%-32s %10s %8s  %-6s\n", sc->name, simt, wall, "PASS");
+        } else {
+            failed++;
+            jc->failed = true;
+            msgs[i] = strdup(res->first_failure);
+            details[i] = strdup(res->details);
+            jc->message = msgs[i];
+            jc->details = details[i];
+            printf("%-32s %10s %8s  %-6s %s\n", sc->name, simt, wall, "FAIL",
+                   res->first_failure);
+            if (verbose && res->nfailed > 1) {
+                printf("%s", res->details);
+            }
+        }
+        fflush(stdout);
+    }
+    printf("\nscenarios: %d passed, %d failed", passed, failed);
+    if (errors > 0) {
+        printf(", %d errors", errors);
+    }
+    printf("\n");
+
+    int rc = errors > 0 ? BENCH_EXIT_USAGE : failed > 0 ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
+    if (junit != NULL && junit_write_file(junit, "bmsbench", cases, files.n) != 0) {
+        fprintf(stderr, "bmsbench run: cannot write %s: %s\n", junit, strerror(errno));
+        rc = BENCH_EXIT_USAGE;
+    }
+    for (int i = 0; i < files.n; i++) {
+        free(names[i]), free(msgs[i]), free(details[i]);
+    }
+    free(names), free(msgs), free(details), free(cases), free(res), free(sc);
+    free_paths(&files);
+    if (log != NULL && log != stdout) {
+        fclose(log);
+    }
+    return rc;
+}
+
+static void list_usage(FILE *f)
+{
+    fprintf(f, "usage: bmsbench list [--signals] [PATH...]\n\n"
+               "Lists scenarios (default folder: scenarios/) with their duration and\n"
+               "description, or with --signals the signals an expectation can use.\n");
+}
+
+int cmd_list(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"signals", no_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    bool signals = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "sh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': signals = true; break;
+        case 'h': list_usage(stdout); return BENCH_EXIT_OK;
+        default: list_usage(stderr); return BENCH_EXIT_USAGE;
+        }
+    }
+    if (signals) {
+        for (int i = 0; bench_signal_defs[i].name != NULL; i++) {
+            printf("%-34s %s\n", bench_signal_defs[i].name, bench_signal_defs[i].help);
+        }
+        return BENCH_EXIT_OK;
+    }
+    path_list_t files = {0};
+    int rc = 0;
+    if (optind >= argc) {
+        rc = collect(&files, DEFAULT_DIR);
+    }
+    for (int i = optind; i < argc; i++) {
+        rc |= collect(&files, argv[i]);
+    }
+    bench_scenario_t *sc = malloc(sizeof *sc);
+    if (sc == NULL) {
+        free_paths(&files);
+        return BENCH_EXIT_USAGE;
+    }
+    for (int i = 0; i < files.n; i++) {
+        char err[1024], dur[32];
+        if (!bench_scenario_load(files.v[i], sc, bench_signal_resolve, NULL, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            rc = -1;
+            continue;
+        }
+        fmt_duration(sc->duration_s, dur, sizeof dur);
+        printf("%-32s %10s  %s\n", sc->name, dur, sc->description);
+    }
+    free(sc);
+    free_paths(&files);
+    return rc != 0 ? BENCH_EXIT_USAGE : BENCH_EXIT_OK;
+}

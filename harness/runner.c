@@ -1,3 +1,554 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-typedef int bms_placeholder_t;
+/* The sim-mode runner (see runner.h).
+ *
+ * Everything happens in virtual time on one scheduler: the gateway wakes at
+ * its own deadline or when bytes reach its UART; the emulator answers after
+ * its turnaround; the physics advances once a second with the current the
+ * charger model decides from the last 0x351; expectations are sampled every
+ * `sample` seconds. Same scenario and seed, same run, bit for bit. */
+#include "harness/runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/signals.h"
+
+#define PHYS_STEP_US 1000000u
+#define RS485_BAUD 9600
+#define VICTRON_BITRATE 500000
+
+/* ---- gateway settings that a scenario or --set may override ---- */
+
+enum { T_U8, T_U16, T_U32, T_I16 };
+
+typedef struct gw_key {
+    const char *name;
+    size_t offset;
+    int type;
+    double min, max;
+} gw_key_t;
+
+#define DV(f) offsetof(gw_config_t, dvcc.f)
+#define TB(f) offsetof(gw_config_t, topband.f)
+static const gw_key_t gw_keys[] = {
+    {"cvl_cell_mv", DV(cvl_cell_mv), T_U16, 2000, 4500},
+    {"cell_ov_mv", DV(cell_ov_mv), T_U16, 2000, 5000},
+    {"cell_ov_release_mv", DV(cell_ov_release_mv), T_U16, 2000, 5000},
+    {"cell_uv_mv", DV(cell_uv_mv), T_U16, 0, 4000},
+    {"cell_uv_release_mv", DV(cell_uv_release_mv), T_U16, 0, 4000},
+    {"pack_ov_mv_15s", DV(pack_ov_mv_15s), T_U32, 0, 100000},
+    {"charge_min_dc", DV(charge_min_dc), T_I16, -500, 1000},
+    {"charge_max_dc", DV(charge_max_dc), T_I16, -500, 1500},
+    {"discharge_min_dc", DV(discharge_min_dc), T_I16, -500, 1000},
+    {"discharge_max_dc", DV(discharge_max_dc), T_I16, -500, 1500},
+    {"temp_hysteresis_dc", DV(temp_hysteresis_dc), T_I16, 0, 200},
+    {"charge_da_per_pack", DV(charge_da_per_pack), T_U16, 0, 20000},
+    {"discharge_da_per_pack", DV(discharge_da_per_pack), T_U16, 0, 20000},
+    {"taper_soc_pct", DV(taper_soc_pct), T_U8, 0, 101},
+    {"taper_da_per_pack", DV(taper_da_per_pack), T_U16, 0, 20000},
+    {"taper_cell_mv", DV(taper_cell_mv), T_U16, 2000, 5000},
+    {"dvl_cell_mv", DV(dvl_cell_mv), T_U16, 0, 4000},
+    {"imbalance_warn_mv", DV(imbalance_warn_mv), T_U16, 0, 2000},
+    {"first_address", TB(first_address), T_U8, 0, 15},
+    {"last_address", TB(last_address), T_U8, 0, 15},
+    {"poll_period_ms", TB(poll_period_ms), T_U32, 100, 600000},
+    {"reply_timeout_ms", TB(reply_timeout_ms), T_U32, 10, 60000},
+    {"bus_guard_ms", TB(bus_guard_ms), T_U32, 0, 10000},
+    {"retries", TB(retries), T_U8, 0, 10},
+    {"offline_after_misses", TB(offline_after_misses), T_U8, 1, 100},
+    {"rescan_period_ms", TB(rescan_period_ms), T_U32, 1000, 86400000},
+    {"can_period_ms", offsetof(gw_config_t, can_period_ms), T_U32, 50, 60000},
+};
+#undef DV
+#undef TB
+
+bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, size_t cap)
+{
+    for (size_t i = 0; i < sizeof gw_keys / sizeof gw_keys[0]; i++) {
+        const gw_key_t *k = &gw_keys[i];
+        if (strcmp(k->name, key) != 0) {
+            continue;
+        }
+        if (!(value >= k->min && value <= k->max) || value != floor(value)) {
+            snprintf(msg, cap, "gateway setting '%s' must be a whole number from %g to %g, got %g",
+                     key, k->min, k->max, value);
+            return false;
+        }
+        unsigned char *base = (unsigned char *)cfg + k->offset;
+        switch (k->type) {
+        case T_U8: *(uint8_t *)base = (uint8_t)value; break;
+        case T_U16: *(uint16_t *)base = (uint16_t)value; break;
+        case T_U32: *(uint32_t *)base = (uint32_t)value; break;
+        default: *(int16_t *)base = (int16_t)value; break;
+        }
+        return true;
+    }
+    size_t n = (size_t)snprintf(msg, cap, "unknown gateway setting '%s' (known:", key);
+    for (size_t i = 0; i < sizeof gw_keys / sizeof gw_keys[0] && n < cap; i++) {
+        n += (size_t)snprintf(msg + n, cap - n, " %s", gw_keys[i].name);
+    }
+    if (n < cap) {
+        snprintf(msg + n, cap - n, ")");
+    }
+    return false;
+}
+
+/* ---- the gateway: wake at its deadline or when its UART has bytes ---- */
+
+static void gw_wake(void *ctx, uint64_t now_us);
+
+static void gw_reschedule(bench_world_t *w)
+{
+    uint64_t now = w->sched.now_us;
+    uint64_t at = gateway_next_deadline(&w->gw) * 1000u;
+    if (at <= now) {
+        /* A deadline already due after a step would spin; the gateway's clock
+         * is in ms, so the earliest meaningful next look is the next ms. */
+        at = (now / 1000u + 1u) * 1000u;
+    }
+    if (w->gw_wake_id != 0) {
+        if (w->gw_wake_at == at) {
+            return;
+        }
+        sim_sched_cancel(&w->sched, w->gw_wake_id);
+    }
+    w->gw_wake_at = at;
+    w->gw_wake_id = sim_sched_at(&w->sched, at, gw_wake, w);
+}
+
+static void gw_wake(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    w->gw_wake_id = 0;
+    gateway_step(&w->gw, now_us / 1000u);
+    gw_reschedule(w);
+}
+
+static void gw_uart_notify(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    gateway_step(&w->gw, now_us / 1000u);
+    gw_reschedule(w);
+}
+
+static void gw_log(void *ctx, uint64_t t_us, const char *line)
+{
+    bench_world_t *w = ctx;
+    if (w->log != NULL) {
+        fprintf(w->log, "%10.3f gateway: %s\n", (double)t_us / 1e6, line);
+    }
+}
+
+/* ---- the packs' side of the RS485 line ---- */
+
+static void emu_send(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    (void)now_us;
+    w->emu_reply_id = 0;
+    sim_wire_write(&w->rs485, 1, w->emu_reply, w->emu_reply_len);
+}
+
+static void emu_uart_notify(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    uint8_t buf[512];
+    size_t n;
+    while ((n = sim_wire_read(&w->rs485, 1, buf, sizeof buf)) > 0) {
+        emu_tb_feed(&w->emu, buf, n, now_us);
+    }
+    uint64_t start_us;
+    size_t len = emu_tb_take_reply(&w->emu, w->emu_reply, sizeof w->emu_reply, &start_us);
+    if (len == 0) {
+        return;
+    }
+    /* A newer request replaces a reply not yet on the wire, as on the device. */
+    if (w->emu_reply_id != 0) {
+        sim_sched_cancel(&w->sched, w->emu_reply_id);
+    }
+    w->emu_reply_len = len;
+    w->emu_reply_id = sim_sched_at(&w->sched, start_us < now_us ? now_us : start_us, emu_send, w);
+}
+
+/* ---- the Victron side: GX monitor and charger/inverter ---- */
+
+static void gx_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    bench_gx_feed(&w->gx, f->id, f->dlc, f->data, t_us);
+    sim_charger_on_frame(&w->charger, f, t_us);
+}
+
+/* ---- physics ---- */
+
+static void phys_tick(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    double now_s = (double)now_us / 1e6;
+    double dt = now_s - w->last_phys_s;
+    double current = sim_charger_decide(&w->charger, &w->bank, now_us);
+    if (dt > 0) {
+        sim_bank_step(&w->bank, dt, current);
+    }
+    w->last_phys_s = now_s;
+    sim_sched_at(&w->sched, now_us + PHYS_STEP_US, phys_tick, w);
+}
+
+/* ---- scenario events ---- */
+
+typedef struct ev_ctx {
+    bench_world_t *w;
+    const bench_event_t *ev;
+} ev_ctx_t;
+
+static unsigned fault_mask(const char *name)
+{
+    static const struct { const char *n; unsigned m; } map[] = {
+        {"silent", EMU_TB_F_SILENT},         {"late", EMU_TB_F_LATE},
+        {"bad_checksum", EMU_TB_F_BAD_CHECKSUM}, {"truncated", EMU_TB_F_TRUNCATED},
+        {"garbage", EMU_TB_F_GARBAGE},       {"wrong_address", EMU_TB_F_WRONG_ADDRESS},
+        {"frozen", EMU_TB_F_FROZEN},         {"none", 0},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(map[i].n, name) == 0) {
+            return map[i].m;
+        }
+    }
+    return 0;
+}
+
+static void apply_to_cells(sim_pack_t *p, int cell, bench_action_t act, double v, double nominal)
+{
+    for (int c = 0; c < p->ncells; c++) {
+        if (cell >= 0 && c != cell) {
+            continue;
+        }
+        sim_cell_t *x = &p->cells[c];
+        switch (act) {
+        case BENCH_ACT_TEMPERATURE: x->temp_c = v; break;
+        case BENCH_ACT_CELL_SOC: x->soc = v / 100.0; break;
+        case BENCH_ACT_CELL_CAPACITY: x->capacity_ah = nominal * v / 100.0; break;
+        case BENCH_ACT_CELL_OFFSET: x->v_offset = v / 1000.0; break;
+        default: break;
+        }
+    }
+}
+
+static void run_event(void *ctx, uint64_t now_us)
+{
+    ev_ctx_t *e = ctx;
+    bench_world_t *w = e->w;
+    const bench_event_t *ev = e->ev;
+    const bench_scenario_t *sc = w->sc;
+    (void)now_us;
+
+    for (int i = 0; i < w->bank.npacks; i++) {
+        if (ev->pack >= 0 && ev->pack != i) {
+            continue;
+        }
+        sim_pack_t *p = &w->bank.packs[i];
+        uint8_t adr = (uint8_t)sc->bank.packs[i].address;
+        switch (ev->action) {
+        case BENCH_ACT_TEMPERATURE:
+        case BENCH_ACT_CELL_SOC:
+        case BENCH_ACT_CELL_CAPACITY:
+        case BENCH_ACT_CELL_OFFSET:
+            apply_to_cells(p, ev->cell, ev->action, ev->value, p->capacity_ah);
+            break;
+        case BENCH_ACT_FAULT: {
+            unsigned m = fault_mask(ev->text);
+            unsigned cur = w->emu.slots[adr].faults;
+            uint32_t late = (m & EMU_TB_F_LATE) ? (uint32_t)ev->value : w->emu.slots[adr].late_ms;
+            emu_tb_set_faults(&w->emu, adr, m ? (cur | m) : 0, late);
+            break;
+        }
+        case BENCH_ACT_CLEAR_FAULTS:
+            emu_tb_set_faults(&w->emu, adr, 0, 0);
+            break;
+        case BENCH_ACT_AMBIENT:
+            p->ambient_c = ev->value;
+            break;
+        default:
+            break;
+        }
+    }
+    switch (ev->action) {
+    case BENCH_ACT_CHARGER: w->charger.charge_avail_a = ev->value; break;
+    case BENCH_ACT_LOAD: w->charger.load_a = ev->value; break;
+    case BENCH_ACT_AMBIENT: w->bank.ambient_c = ev->value; break;
+    case BENCH_ACT_BUS_GARBAGE: {
+        uint8_t noise[512];
+        size_t n = ev->value > sizeof noise ? sizeof noise : (size_t)ev->value;
+        for (size_t i = 0; i < n; i++) {
+            noise[i] = (uint8_t)sim_rng_next(&w->rng);
+        }
+        sim_wire_write(&w->rs485, 1, noise, n);
+        break;
+    }
+    default: break;
+    }
+}
+
+/* ---- expectations and invariants ---- */
+
+/* Invariants hold for every run, whatever the scenario says. The reaction
+ * allowances cover one poll round (3 s, longer for big banks) plus one CAN
+ * period: the gateway cannot act on a cell before it has heard about it. */
+static const struct {
+    const char *name;
+    bench_expect_kind_t kind;
+    const char *expr;
+} invariants[] = {
+    {"ccl_zero_at_cell_cutoff", BENCH_EXP_NEVER, "ov_for_s > 10 and ccl_a > 0"},
+    {"dcl_zero_at_cell_cutoff", BENCH_EXP_NEVER, "uv_for_s > 10 and dcl_a > 0"},
+    {"no_charging_below_0c", BENCH_EXP_NEVER, "cold_for_s > 10 and bank_current_a > 0.5"},
+    {"no_cell_at_pack_hardware_cutoff", BENCH_EXP_NEVER, "cell_max_v >= 3.75"},
+    {"frame_351_never_silent", BENCH_EXP_NEVER, "gx_frames_351 > 0 and gx_351_age_s > 3"},
+    {"frame_351_from_start", BENCH_EXP_NEVER, "gx_frames_351 == 0 and t > 3"},
+    {"cvl_never_zero", BENCH_EXP_NEVER, "gx_frames_351 > 0 and cvl_v <= 0"},
+    {"no_reserved_alarm_pairs", BENCH_EXP_NEVER, "gx_reserved_pairs > 0"},
+};
+#define NINV (sizeof invariants / sizeof invariants[0])
+
+typedef struct checker {
+    bench_world_t *w;
+    bench_expect_t inv[NINV];
+    bench_expect_state_t st[BENCH_MAX_EXPECTS + NINV];
+    const char *label[BENCH_MAX_EXPECTS + NINV];
+    int n;
+    double *signals;
+    uint64_t sample_us;
+} checker_t;
+
+static void sample_tick(void *ctx, uint64_t now_us)
+{
+    checker_t *c = ctx;
+    bench_signals_sample(c->w, c->signals);
+    double t = (double)now_us / 1e6;
+    for (int i = 0; i < c->n; i++) {
+        bench_expect_sample(&c->st[i], t, c->signals, bench_signal_names);
+    }
+    sim_sched_at(&c->w->sched, now_us + c->sample_us, sample_tick, c);
+}
+
+static int build_invariants(checker_t *c, char *err, size_t cap)
+{
+    for (size_t i = 0; i < NINV; i++) {
+        bench_expect_t *e = &c->inv[i];
+        memset(e, 0, sizeof *e);
+        e->kind = invariants[i].kind;
+        e->until_s = -1;
+        snprintf(e->label, sizeof e->label, "invariant %s", invariants[i].name);
+        int col = 0;
+        char msg[160];
+        if (!bench_expr_compile(&e->expr, invariants[i].expr, bench_signal_resolve, NULL, &col,
+                                msg, sizeof msg)) {
+            snprintf(err, cap, "internal: invariant %s: %s", invariants[i].name, msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- setup ---- */
+
+static int build_bank(bench_world_t *w, char *err, size_t cap)
+{
+    const bench_bank_cfg_t *bc = &w->sc->bank;
+    sim_bank_init(&w->bank, w->sc->system.ambient_c);
+    emu_tb_init(&w->emu, sim_rng_next(&w->rng));
+    for (int i = 0; i < bc->npacks; i++) {
+        const bench_pack_cfg_t *pc = &bc->packs[i];
+        sim_pack_spec_t spec = {
+            .ncells = pc->cells,
+            .capacity_ah = pc->capacity_ah,
+            .soc = pc->soc_pct / 100.0,
+            .temp_c = pc->temperature_c,
+            .capacity_spread = bc->capacity_spread_pct / 100.0,
+            .soc_spread = bc->soc_spread_pct / 100.0,
+            .cycles = pc->cycles,
+        };
+        int idx = sim_bank_add(&w->bank, &spec, &w->rng);
+        if (idx < 0) {
+            snprintf(err, cap, "too many packs");
+            return -1;
+        }
+        w->bank.packs[idx].ambient_c = w->sc->system.ambient_c;
+        emu_tb_family_t fam = pc->family == 1 ? EMU_TB_TOPBMS : EMU_TB_EET;
+        if (emu_tb_attach(&w->emu, (uint8_t)pc->address, &w->bank.packs[idx], fam) != 0) {
+            snprintf(err, cap, "pack %d: address %d is not usable (0..15, each once)", i,
+                     pc->address);
+            return -1;
+        }
+    }
+    /* Settle voltages before the first request is answered. */
+    sim_bank_step(&w->bank, 1e-3, 0.0);
+    return 0;
+}
+
+static int build_gateway(bench_world_t *w, const bench_run_opts_t *o, char *err, size_t cap)
+{
+    gw_config_t cfg;
+    gateway_config_default(&cfg);
+    char msg[1024];
+    for (int i = 0; i < w->sc->ngwset; i++) {
+        const bench_gwset_t *s = &w->sc->gwset[i];
+        if (!bench_gw_apply(&cfg, s->key, s->value, msg, sizeof msg)) {
+            snprintf(err, cap, "%s:%d:%d: %s", w->sc->path, s->line, s->col, msg);
+            return -1;
+        }
+    }
+    for (int i = 0; i < o->ngwset; i++) {
+        if (!bench_gw_apply(&cfg, o->gwset[i].key, o->gwset[i].value, msg, sizeof msg)) {
+            snprintf(err, cap, "--set: %s", msg);
+            return -1;
+        }
+    }
+    if (plat_sim_init(&w->plat, &w->sched, &w->rs485, 0, &w->can) != 0) {
+        snprintf(err, cap, "internal: no CAN node for the gateway");
+        return -1;
+    }
+    plat_sim_set_log(&w->plat, gw_log, w);
+    if (gateway_init(&w->gw, &cfg, &w->plat.api, 0) != 0) {
+        snprintf(err, cap, "internal: gateway_init refused the sim platform");
+        return -1;
+    }
+    return 0;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void append(char *buf, size_t cap, const char *line)
+{
+    size_t n = strlen(buf);
+    if (n + 1 < cap) {
+        snprintf(buf + n, cap - n, "%s\n", line);
+    }
+}
+
+int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                       bench_result_t *r)
+{
+    static const bench_run_opts_t no_opts;
+    const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
+    memset(r, 0, sizeof *r);
+
+    bench_world_t *w = calloc(1, sizeof *w);
+    checker_t *c = calloc(1, sizeof *c);
+    double *signals = calloc((size_t)bench_signal_count(), sizeof(double));
+    ev_ctx_t *evs = calloc(BENCH_MAX_EVENTS, sizeof *evs);
+    if (w == NULL || c == NULL || signals == NULL || evs == NULL) {
+        snprintf(r->error_msg, sizeof r->error_msg, "out of memory");
+        free(w), free(c), free(signals), free(evs);
+        r->error = true;
+        return -1;
+    }
+    w->sc = sc;
+    w->log = o->log;
+    w->ov_since_s = w->uv_since_s = w->cold_since_s = -1;
+    uint64_t seed = o->seed_set ? o->seed : sc->has_seed ? sc->seed : 1;
+    sim_rng_seed(&w->rng, seed);
+    sim_sched_init(&w->sched);
+    sim_wire_init(&w->rs485, &w->sched, RS485_BAUD, 10, true);
+    sim_canbus_init(&w->can, &w->sched, VICTRON_BITRATE);
+    sim_charger_init(&w->charger);
+    w->charger.charge_avail_a = sc->system.charger_a;
+    w->charger.load_a = sc->system.load_a;
+    bench_gx_init(&w->gx);
+    w->gx_node = sim_canbus_attach(&w->can, gx_rx, w);
+
+    int rc = build_bank(w, r->error_msg, sizeof r->error_msg);
+    if (rc == 0) {
+        rc = build_gateway(w, o, r->error_msg, sizeof r->error_msg);
+    }
+    if (rc == 0 && !o->no_invariants) {
+        rc = build_invariants(c, r->error_msg, sizeof r->error_msg);
+    }
+    if (rc != 0) {
+        r->error = true;
+        goto out;
+    }
+    sim_wire_set_notify(&w->rs485, 0, gw_uart_notify, w);
+    sim_wire_set_notify(&w->rs485, 1, emu_uart_notify, w);
+
+    /* Checks: the scenario's expectations, then the invariants. */
+    c->w = w;
+    c->signals = signals;
+    c->sample_us = (uint64_t)llround((sc->sample_s > 0 ? sc->sample_s : 0.1) * 1e6);
+    for (int i = 0; i < sc->nexpects; i++) {
+        bench_expect_start(&c->st[c->n++], &sc->expects[i]);
+    }
+    if (!o->no_invariants) {
+        for (size_t i = 0; i < NINV; i++) {
+            bench_expect_start(&c->st[c->n++], &c->inv[i]);
+        }
+    }
+
+    for (int i = 0; i < sc->nevents; i++) {
+        evs[i].w = w;
+        evs[i].ev = &sc->events[i];
+        sim_sched_at(&w->sched, (uint64_t)llround(sc->events[i].at_s * 1e6), run_event, &evs[i]);
+    }
+    sim_sched_at(&w->sched, PHYS_STEP_US, phys_tick, w);
+    sim_sched_at(&w->sched, c->sample_us, sample_tick, c);
+    gw_reschedule(w);
+
+    uint64_t end_us = (uint64_t)llround(sc->duration_s * 1e6);
+    bool show = o->progress && isatty(STDERR_FILENO) && sc->duration_s >= 6 * 3600.0;
+    double t0 = wall_now();
+    for (int k = 1; k <= 20; k++) {
+        sim_sched_run_until(&w->sched, end_us / 20u * (uint64_t)k + (k == 20 ? end_us % 20u : 0));
+        if (show) {
+            fprintf(stderr, "\r  %s: %3d%% of %.0f s simulated", sc->name, k * 5, sc->duration_s);
+        }
+    }
+    if (show) {
+        fprintf(stderr, "\r%60s\r", "");
+    }
+    r->stats.wall_s = wall_now() - t0;
+
+    bench_signals_sample(w, signals);
+    r->passed = true;
+    for (int i = 0; i < c->n; i++) {
+        bench_expect_state_t *st = &c->st[i];
+        bench_expect_finish(st, sc->duration_s, signals, bench_signal_names);
+        r->nchecks++;
+        if (st->verdict == BENCH_FAIL) {
+            char line[640];
+            snprintf(line, sizeof line, "%s: %s", st->exp->label, st->message);
+            if (r->nfailed == 0) {
+                snprintf(r->first_failure, sizeof r->first_failure, "%s", line);
+            }
+            append(r->details, sizeof r->details, line);
+            r->nfailed++;
+            r->passed = false;
+        }
+    }
+
+    r->stats.sim_s = sc->duration_s;
+    r->stats.events = w->sched.fired;
+    r->stats.rs485_bytes = w->rs485.dir[0].bytes + w->rs485.dir[1].bytes;
+    r->stats.rs485_collisions = w->rs485.collisions;
+    r->stats.can_frames = w->can.frames_total;
+    r->stats.can_load_pct = sim_canbus_load_pct(&w->can);
+    r->stats.tb = w->gw.tb.stats;
+
+out:
+    sim_sched_free(&w->sched);
+    free(evs);
+    free(signals);
+    free(c);
+    free(w);
+    return rc;
+}

@@ -1,3 +1,193 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-typedef int bms_placeholder_t;
+/* The signal table and how each signal is read from the world. */
+#include "harness/signals.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "harness/runner.h"
+
+/* One X-macro keeps the enum, the names and the help text in step. */
+#define BENCH_ALARM_SIGNALS(P, K)                                                          \
+    X(P##_general, K " general")                                                           \
+    X(P##_high_voltage, K " battery high voltage")                                         \
+    X(P##_low_voltage, K " battery low voltage")                                           \
+    X(P##_high_temperature, K " high temperature")                                         \
+    X(P##_low_temperature, K " low temperature")                                           \
+    X(P##_high_temperature_charge, K " high temperature while charging")                   \
+    X(P##_low_temperature_charge, K " low temperature while charging")                     \
+    X(P##_high_discharge_current, K " high discharge current")                             \
+    X(P##_high_charge_current, K " high charge current")                                   \
+    X(P##_contactor, K " contactor")                                                       \
+    X(P##_short_circuit, K " short circuit")                                               \
+    X(P##_bms_internal, K " BMS internal")                                                 \
+    X(P##_cell_imbalance, K " cell imbalance")
+
+#define BENCH_SIGNALS                                                                      \
+    X(t, "seconds since the start of the run")                                             \
+    X(cvl_v, "GX: charge voltage limit from 0x351")                                        \
+    X(ccl_a, "GX: charge current limit from 0x351")                                        \
+    X(dcl_a, "GX: discharge current limit from 0x351")                                     \
+    X(dvl_v, "GX: discharge voltage limit from 0x351")                                     \
+    X(soc_pct, "GX: state of charge from 0x355")                                           \
+    X(soh_pct, "GX: state of health from 0x355")                                           \
+    X(voltage_v, "GX: battery voltage from 0x356")                                         \
+    X(current_a, "GX: battery current from 0x356 (charge positive)")                       \
+    X(temperature_c, "GX: battery temperature from 0x356")                                 \
+    X(charge_enable, "GX: 0x35C charge enable bit")                                        \
+    X(discharge_enable, "GX: 0x35C discharge enable bit")                                  \
+    X(modules_online, "GX: 0x372 modules online")                                          \
+    X(modules_offline, "GX: 0x372 modules offline")                                        \
+    X(modules_blocking_charge, "GX: 0x372 modules blocking charge")                        \
+    X(modules_blocking_discharge, "GX: 0x372 modules blocking discharge")                  \
+    X(min_cell_v, "GX: 0x373 lowest cell voltage")                                         \
+    X(max_cell_v, "GX: 0x373 highest cell voltage")                                        \
+    X(min_temp_c, "GX: 0x373 lowest cell temperature")                                     \
+    X(max_temp_c, "GX: 0x373 highest cell temperature")                                    \
+    X(installed_ah, "GX: 0x379 installed capacity")                                        \
+    X(gx_351_age_s, "GX: seconds since the last 0x351 (since start before the first)")     \
+    X(gx_frames_351, "GX: number of 0x351 frames seen")                                    \
+    X(gx_malformed, "GX: frames too short for their id")                                   \
+    X(gx_reserved_pairs, "GX: 0x35A pairs carrying the reserved value 3")                  \
+    BENCH_ALARM_SIGNALS(alarm, "GX: 0x35A alarm")                                          \
+    BENCH_ALARM_SIGNALS(warning, "GX: 0x35A warning")                                      \
+    X(bank_voltage_v, "sim: bank bus voltage")                                             \
+    X(bank_current_a, "sim: bank current (charge positive)")                               \
+    X(bank_soc_pct, "sim: bank state of charge, capacity weighted")                        \
+    X(cell_max_v, "sim: highest cell voltage of any connected pack")                       \
+    X(cell_min_v, "sim: lowest cell voltage of any connected pack")                        \
+    X(cell_temp_max_c, "sim: highest cell temperature")                                    \
+    X(cell_temp_min_c, "sim: lowest cell temperature")                                     \
+    X(charger_active, "sim: 1 while the charger/inverter obeys fresh limits")              \
+    X(charger_a, "sim: charge current available (scenario setting)")                       \
+    X(load_a, "sim: load current (scenario setting)")                                      \
+    X(ov_for_s, "sim: seconds the highest cell has been at or above 3.65 V")               \
+    X(uv_for_s, "sim: seconds the lowest cell has been at or below 2.50 V")                \
+    X(cold_for_s, "sim: seconds the coldest cell has been below 0 degC")                   \
+    X(gw_packs_online, "gateway: packs online")                                            \
+    X(gw_packs_present, "gateway: packs found by the scan")                                \
+    X(gw_scan_done, "gateway: 1 once the first address scan finished")                     \
+    X(gw_bad_frames, "gateway: Topband frames dropped (checksum, framing, address)")        \
+    X(gw_bad_checksum, "gateway: Topband frames with a bad checksum")                      \
+    X(gw_timeouts, "gateway: Topband requests without a reply")                            \
+    X(gw_replies_ok, "gateway: good Topband replies")                                      \
+    X(rs485_collisions, "sim: characters corrupted by collisions on RS485")                \
+    X(can_load_pct, "sim: mean CAN bus load")
+
+enum {
+#define X(n, h) SIG_##n,
+    BENCH_SIGNALS
+#undef X
+    SIG_COUNT
+};
+
+const bench_signal_def_t bench_signal_defs[] = {
+#define X(n, h) {#n, h},
+    BENCH_SIGNALS
+#undef X
+    {NULL, NULL}};
+
+static const char *const names_table[] = {
+#define X(n, h) #n,
+    BENCH_SIGNALS
+#undef X
+    NULL};
+
+const char *const *bench_signal_names = names_table;
+
+int bench_signal_count(void)
+{
+    return SIG_COUNT;
+}
+
+int bench_signal_resolve(void *ctx, const char *name, size_t len)
+{
+    (void)ctx;
+    for (int i = 0; i < SIG_COUNT; i++) {
+        if (strlen(names_table[i]) == len && memcmp(names_table[i], name, len) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static unsigned reserved_pairs(const bench_gx_t *gx)
+{
+    unsigned n = 0;
+    for (int i = 0; i < BENCH_GX_ALARMS; i++) {
+        n += gx->alarm[i] == 3;
+        n += gx->warning[i] == 3;
+    }
+    return n;
+}
+
+void bench_signals_sample(struct bench_world *w, double *out)
+{
+    const bench_gx_t *gx = &w->gx;
+    double now_s = (double)w->sched.now_us / 1e6;
+
+    out[SIG_t] = now_s;
+    out[SIG_cvl_v] = gx->cvl_v;
+    out[SIG_ccl_a] = gx->ccl_a;
+    out[SIG_dcl_a] = gx->dcl_a;
+    out[SIG_dvl_v] = gx->dvl_v;
+    out[SIG_soc_pct] = gx->soc_pct;
+    out[SIG_soh_pct] = gx->soh_pct;
+    out[SIG_voltage_v] = gx->voltage_v;
+    out[SIG_current_a] = gx->current_a;
+    out[SIG_temperature_c] = gx->temperature_c;
+    out[SIG_charge_enable] = (gx->request_flags >> 7) & 1;
+    out[SIG_discharge_enable] = (gx->request_flags >> 6) & 1;
+    out[SIG_modules_online] = gx->modules_online;
+    out[SIG_modules_offline] = gx->modules_offline;
+    out[SIG_modules_blocking_charge] = gx->modules_blocking_charge;
+    out[SIG_modules_blocking_discharge] = gx->modules_blocking_discharge;
+    out[SIG_min_cell_v] = gx->min_cell_v;
+    out[SIG_max_cell_v] = gx->max_cell_v;
+    out[SIG_min_temp_c] = gx->min_temp_c;
+    out[SIG_max_temp_c] = gx->max_temp_c;
+    out[SIG_installed_ah] = gx->installed_ah;
+    out[SIG_gx_351_age_s] =
+        gx->seen_351 ? (double)(w->sched.now_us - gx->last_351_us) / 1e6 : now_s;
+    out[SIG_gx_frames_351] = gx->count_by_id[0x351];
+    out[SIG_gx_malformed] = (double)gx->frames_malformed;
+    out[SIG_gx_reserved_pairs] = reserved_pairs(gx);
+    for (int i = 0; i < BENCH_GX_ALARMS; i++) {
+        out[SIG_alarm_general + i] = gx->alarm[i];
+        out[SIG_warning_general + i] = gx->warning[i];
+    }
+
+    double vmin, vmax, tmin, tmax;
+    sim_bank_cell_extremes(&w->bank, &vmin, &vmax, &tmin, &tmax);
+    out[SIG_bank_voltage_v] = w->bank.voltage_v;
+    out[SIG_bank_current_a] = w->bank.current_a;
+    out[SIG_bank_soc_pct] = sim_bank_soc(&w->bank) * 100.0;
+    out[SIG_cell_max_v] = vmax;
+    out[SIG_cell_min_v] = vmin;
+    out[SIG_cell_temp_max_c] = tmax;
+    out[SIG_cell_temp_min_c] = tmin;
+    out[SIG_charger_active] = w->charger.active;
+    out[SIG_charger_a] = w->charger.charge_avail_a;
+    out[SIG_load_a] = w->charger.load_a;
+
+    /* How long a hazard has lasted: the invariants allow the gateway a
+     * reaction time (one poll round plus one CAN period), not forever. */
+    w->ov_since_s = vmax >= 3.65 ? (w->ov_since_s < 0 ? now_s : w->ov_since_s) : -1;
+    w->uv_since_s = vmin <= 2.50 ? (w->uv_since_s < 0 ? now_s : w->uv_since_s) : -1;
+    w->cold_since_s = tmin < 0.0 ? (w->cold_since_s < 0 ? now_s : w->cold_since_s) : -1;
+    out[SIG_ov_for_s] = w->ov_since_s < 0 ? 0 : now_s - w->ov_since_s;
+    out[SIG_uv_for_s] = w->uv_since_s < 0 ? 0 : now_s - w->uv_since_s;
+    out[SIG_cold_for_s] = w->cold_since_s < 0 ? 0 : now_s - w->cold_since_s;
+
+    const gw_bank_t *b = &w->gw.bank;
+    const gw_tb_stats_t *st = &w->gw.tb.stats;
+    out[SIG_gw_packs_online] = b->packs_online;
+    out[SIG_gw_packs_present] = b->packs_present;
+    out[SIG_gw_scan_done] = w->gw.tb.scan_done;
+    out[SIG_gw_bad_frames] = (double)st->bad_checksum + st->bad_frame + st->wrong_address;
+    out[SIG_gw_bad_checksum] = st->bad_checksum;
+    out[SIG_gw_timeouts] = st->timeouts;
+    out[SIG_gw_replies_ok] = st->replies_ok;
+    out[SIG_rs485_collisions] = (double)w->rs485.collisions;
+    out[SIG_can_load_pct] = sim_canbus_load_pct(&w->can);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The sim-mode runner: builds the virtual world a scenario describes
+ * (battery bank, RS485 line, Topband emulator, the real gateway firmware,
+ * the Victron CAN bus with a GX-side monitor and a charger/inverter),
+ * runs it in virtual time and checks expectations and invariants. */
+#ifndef BENCH_RUNNER_H
+#define BENCH_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "emulators/topband/emu_topband.h"
+#include "gateway.h"
+#include "harness/expect.h"
+#include "harness/monitor.h"
+#include "harness/scenario.h"
+#include "plat_sim.h"
+#include "sim/battery.h"
+#include "sim/canbus.h"
+#include "sim/charger.h"
+#include "sim/rng.h"
+#include "sim/sched.h"
+#include "sim/wire.h"
+
+#define BENCH_MAX_INVARIANTS 16
+
+typedef struct bench_run_opts {
+    uint64_t seed;              /* used when seed_set, else the scenario's, else 1 */
+    bool seed_set;
+    const bench_gwset_t *gwset; /* extra gateway overrides (--set), applied last */
+    int ngwset;
+    bool no_invariants;         /* for tests of the checker itself */
+    bool progress;              /* print progress to stderr on long runs */
+    FILE *log;                  /* gateway log lines, NULL = none */
+} bench_run_opts_t;
+
+typedef struct bench_run_stats {
+    double sim_s;
+    double wall_s;
+    uint64_t events;
+    uint64_t rs485_bytes;
+    uint64_t rs485_collisions;
+    uint64_t can_frames;
+    double can_load_pct;
+    gw_tb_stats_t tb;           /* the gateway driver's counters */
+} bench_run_stats_t;
+
+typedef struct bench_result {
+    bool error;                 /* could not run (bad setting); message in error_msg */
+    char error_msg[512];
+    bool passed;
+    int nchecks;                /* expectations + invariants */
+    int nfailed;
+    char first_failure[512];    /* label: message */
+    char details[8192];         /* every failure, one per line */
+    bench_run_stats_t stats;
+} bench_result_t;
+
+/* The world, public so signals.c can read it. */
+typedef struct bench_world {
+    const bench_scenario_t *sc;
+    sim_sched_t sched;
+    sim_rng_t rng;
+    sim_bank_t bank;
+    sim_wire_t rs485;            /* end 0: gateway, end 1: packs */
+    sim_canbus_t can;
+    int gx_node;
+    sim_charger_t charger;
+    emu_topband_t emu;
+    plat_sim_t plat;
+    gateway_t gw;
+    bench_gx_t gx;
+    uint64_t gw_wake_id, gw_wake_at;
+    uint64_t emu_reply_id;
+    uint8_t emu_reply[EMU_TB_MAX_REPLY];
+    size_t emu_reply_len;
+    double last_phys_s;
+    /* derived tracking for invariants */
+    double ov_since_s, uv_since_s, cold_since_s;
+    FILE *log;
+} bench_world_t;
+
+/* Run one loaded scenario. Returns 0 when it ran (see r->passed), -1 on a
+ * setup error (r->error_msg). */
+int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                       bench_result_t *r);
+
+/* Apply one gateway override (scenario `gateway:` or --set) to a config.
+ * Returns false for an unknown key or a value out of range (msg says which). */
+bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, size_t cap);
+
+#endif
