@@ -29,6 +29,11 @@ typedef struct gw_bank {
     uint8_t min_temp_pack, min_temp_index;
     uint8_t max_temp_pack, max_temp_index;
     int16_t avg_temp_dc;                    /* mean of cell sensors */
+    /* Added: how many readings the extremes above were taken from. 0 means
+     * "no data" (the min/max fields are then 0 and must not be trusted). */
+    uint16_t cell_readings;                 /* non-zero cell voltages seen */
+    uint16_t temp_readings;                 /* cell temperature sensors seen */
+    uint32_t installed_mah;                 /* sum of full over present packs (incl. offline) */
 } gw_bank_t;
 
 /* Aggregate packs[0..n) (only those online). out is fully rewritten. */
