@@ -30,7 +30,7 @@ typedef struct sim_pack {
     int ncells;
     sim_cell_t cells[SIM_MAX_CELLS];
     double capacity_ah;    /* nominal (label) capacity, what the BMS reports as full */
-    double ambient_c;      /* environment sensor */
+    double ambient_c;      /* environment sensor; cell temperatures drift toward it */
     double current_a;      /* this pack's share, charge positive (read-only) */
     double voltage_v;      /* terminal voltage = sum of cell voltages (read-only) */
     double throughput_ah;  /* |Ah| through the pack, for cycle counting */
@@ -43,9 +43,12 @@ typedef struct sim_pack {
 typedef struct sim_bank {
     int npacks;
     sim_pack_t packs[SIM_MAX_PACKS];
-    double current_a;      /* total, charge positive (read-only) */
+    double current_a;      /* total, charge positive (read-only); 0 when no pack could take it */
     double voltage_v;      /* bus voltage (read-only) */
-    double ambient_c;
+    double ambient_c;      /* copied into each pack's ambient_c by sim_bank_add */
+    double thermal_tau_s;  /* cell temperature time constant toward the pack's ambient (default 3600) */
+    double current_req_a;  /* current asked for by the last step (read-only) */
+    uint64_t blocked_steps;/* steps where a non-zero current was asked and no pack could take it */
 } sim_bank_t;
 
 typedef struct sim_pack_spec {
@@ -67,7 +70,10 @@ int sim_bank_add(sim_bank_t *b, const sim_pack_spec_t *spec, sim_rng_t *rng);
 
 /* Advance the bank by dt_s with a total current (charge positive): splits
  * the current, integrates SOC, updates voltages, thermal drift toward
- * ambient, and the packs' own FET protection. */
+ * ambient, and the packs' own FET protection. dt_s = 0 only recomputes the
+ * current split and voltages. Protection of the pack BMS: the charge FET opens
+ * when any cell >= 3.75 V and closes when all <= 3.45 V; the discharge FET
+ * opens when any cell <= 2.50 V and closes when all >= 2.90 V. */
 void sim_bank_step(sim_bank_t *b, double dt_s, double current_a);
 
 /* Equivalent open-circuit voltage and resistance of the connected packs that
@@ -78,8 +84,10 @@ bool sim_bank_thevenin(const sim_bank_t *b, bool charge, double *ocv_v, double *
 
 /* Helpers for expectations and emulators. */
 double sim_pack_soc(const sim_pack_t *p);        /* 0..1, mean of cells, clamped */
-double sim_pack_remaining_ah(const sim_pack_t *p);
+double sim_pack_remaining_ah(const sim_pack_t *p); /* sim_pack_soc x label capacity */
 double sim_bank_soc(const sim_bank_t *b);        /* capacity weighted */
+/* Over the cells of connected packs (all outputs 0 when none is connected);
+ * any output pointer may be NULL. */
 void sim_bank_cell_extremes(const sim_bank_t *b, double *vmin, double *vmax,
                             double *tmin, double *tmax);
 

@@ -43,15 +43,25 @@ typedef struct sim_canbus {
     uint64_t frames_total;
     sim_can_tap_fn tap;
     void *tap_ctx;
+    bool arb_pending;          /* private: an arbitration event is scheduled */
+    int cur_node;              /* private: sender of the frame on the bus */
+    sim_can_frame_t cur;       /* private: the frame on the bus */
+    unsigned cur_bits;         /* private: its length in bits */
 } sim_canbus_t;
 
 void sim_canbus_init(sim_canbus_t *b, sim_sched_t *s, uint32_t bitrate);
 /* Attach a node; rx may be NULL. Returns the node index or -1 when full. */
 int sim_canbus_attach(sim_canbus_t *b, sim_can_rx_fn rx, void *ctx);
 void sim_canbus_set_tap(sim_canbus_t *b, sim_can_tap_fn fn, void *ctx);
-/* Queue a frame from node; 0, or -1 when its transmit queue is full. */
+/* Queue a frame from node; 0, or -1 when its transmit queue is full or the
+ * node index is invalid. A dlc above 8 is sent as 8 (classic CAN). The
+ * frame leaves in a later event at the same time at the earliest, so frames
+ * queued by several nodes at one instant all take part in arbitration.
+ * Receivers (rx and tap) are called from the scheduler when the frame's last
+ * bit is on the bus; they may send frames themselves. */
 int sim_canbus_send(sim_canbus_t *b, int node, const sim_can_frame_t *f);
-/* Bits a frame occupies on the wire (SOF..IFS, no stuffing). */
+/* Bits a frame occupies on the wire (SOF..IFS, no stuffing):
+ * standard 47 + 8 * dlc, extended 67 + 8 * dlc. */
 unsigned sim_can_frame_bits(const sim_can_frame_t *f);
 /* Mean bus load since t=0, in percent. */
 double sim_canbus_load_pct(const sim_canbus_t *b);
