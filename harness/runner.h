@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "emulators/topband/emu_topband.h"
 #include "gateway.h"
 #include "harness/expect.h"
