@@ -38,6 +38,12 @@ typedef struct gw_dvcc_baseline {
     gw_dvcc_cfg_t cfg;     /* from init */
     /* private: hysteresis latches */
     bool ov_active, uv_active, chg_temp_block, dis_temp_block;
+    /* private (added): which side of each latch tripped, for alarms and reasons */
+    bool ov_by_pack;               /* last over-voltage trigger was a pack voltage */
+    bool chg_cold, chg_hot, dis_cold, dis_hot;
+    /* private (added): fail-safe keeps the last limits computed from a valid bank */
+    bool have_last;
+    uint16_t last_cvl_dv, last_dvl_dv;
 } gw_dvcc_baseline_t;
 
 void gw_dvcc_init(gw_dvcc_baseline_t *d, const gw_dvcc_cfg_t *cfg);
