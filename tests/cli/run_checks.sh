@@ -1,0 +1,110 @@
+#!/bin/sh
+# CLI tests of `bmsbench run/list/bench`: exit codes, messages, determinism,
+# and proof that the checks can fail on a deliberately broken gateway.
+# usage: run_checks.sh BMSBENCH SOURCE_DIR WORK_DIR
+set -u
+B=$1 SRC=$2 WORK=$3
+mkdir -p "$WORK"
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+expect_rc() { # name want_rc cmd...
+    name=$1 want=$2; shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"; rc=$?
+    if [ "$rc" -eq "$want" ]; then pass "$name"; else
+        fail "$name (exit $rc, want $want)"; sed 's/^/    /' "$WORK/out" "$WORK/err" | tail -20; fi
+}
+S=$SRC/scenarios/topband
+
+expect_rc "top-level --help exits 0" 0 "$B" --help
+grep -q "usage: bmsbench" "$WORK/out" || fail "--help prints usage"
+expect_rc "--version exits 0" 0 "$B" --version
+expect_rc "unknown command exits 2" 2 "$B" frobnicate
+expect_rc "run --help exits 0" 0 "$B" run --help
+expect_rc "run with a bad option exits 2" 2 "$B" run --no-such-option
+expect_rc "run on a missing file exits 2" 2 "$B" run "$WORK/does-not-exist.yaml"
+grep -q "does-not-exist.yaml" "$WORK/err" || fail "missing file is named"
+
+# A malformed scenario names file:line:column.
+cat >"$WORK/bad.yaml" <<'YAML'
+name: bad
+description: a scenario with a misspelt key
+duration: 10m
+bank:
+  family: topband
+  packs: 1
+  tempreture: 20
+expect:
+  - always: "ccl_a >= 0"
+YAML
+expect_rc "malformed scenario exits 2" 2 "$B" run "$WORK/bad.yaml"
+grep -q "bad.yaml:7:3:" "$WORK/err" || { fail "error names file:line:col"; cat "$WORK/err"; }
+
+cat >"$WORK/badexpr.yaml" <<'YAML'
+name: badexpr
+description: an expression with an unknown signal
+duration: 10m
+bank:
+  family: topband
+  packs: 1
+expect:
+  - always: "ccl_amps >= 0"
+YAML
+expect_rc "unknown signal exits 2" 2 "$B" run "$WORK/badexpr.yaml"
+grep -q "badexpr.yaml:8:" "$WORK/err" || { fail "expression error names its line"; cat "$WORK/err"; }
+
+expect_rc "unknown --set key exits 2" 2 "$B" run --set no_such_key=1 "$S/pack_silent.yaml"
+
+# A failing expectation exits 1 and names it.
+cat >"$WORK/impossible.yaml" <<'YAML'
+name: impossible
+description: expects a charge limit no gateway sends
+duration: 2m
+bank:
+  family: topband
+  packs: 1
+expect:
+  - eventually: "ccl_a > 1000"
+    by: 1m
+YAML
+expect_rc "failing expectation exits 1" 1 "$B" run "$WORK/impossible.yaml"
+grep -q "eventually ccl_a > 1000" "$WORK/out" || { fail "failure names the expectation"; cat "$WORK/out"; }
+
+# The checks can fail: a gateway whose cell cut-off is disabled lets a cell
+# run away, and the suite must notice (scenario expectations and invariants).
+expect_rc "broken cut-off fails the runaway scenario" 1 \
+    "$B" run --set cell_ov_mv=4500 --set taper_cell_mv=4500 "$S/single_cell_runaway.yaml"
+grep -q "ccl_zero_at_cell_cutoff\|no_cell_at_pack_hardware_cutoff" "$WORK/out" "$WORK/err" ||
+    { fail "the broken cut-off is caught by an invariant"; cat "$WORK/out"; }
+expect_rc "broken low-temperature limit fails" 1 \
+    "$B" run --set charge_min_dc=-300 "$S/low_temp_charge_block.yaml"
+grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by the invariant"; cat "$WORK/out"; }
+expect_rc "broken under-voltage limit fails" 1 \
+    "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 "$S/discharge_to_cutoff.yaml"
+
+# Same seed, same run: the gateway's log is identical twice.
+"$B" run --log "$WORK/log1" "$S/pack_silent.yaml" >/dev/null 2>&1
+"$B" run --log "$WORK/log2" "$S/pack_silent.yaml" >/dev/null 2>&1
+if [ -s "$WORK/log1" ] && cmp -s "$WORK/log1" "$WORK/log2"; then pass "deterministic run"; else fail "deterministic run"; fi
+"$B" run --seed 99 --log "$WORK/log3" "$S/pack_silent.yaml" >/dev/null 2>&1
+[ -s "$WORK/log3" ] && pass "--seed accepted" || fail "--seed accepted"
+
+# JUnit XML is written and parses.
+expect_rc "junit run exits 0" 0 "$B" run --junit "$WORK/sub/junit.xml" "$S/pack_silent.yaml"
+python3 - "$WORK/sub/junit.xml" <<'PY' && pass "junit parses" || fail "junit parses"
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+cases = r.findall(".//testcase")
+assert len(cases) == 1 and cases[0].get("name") == "pack_silent", cases
+PY
+
+expect_rc "list exits 0" 0 "$B" list "$S"
+grep -q "charge_to_full" "$WORK/out" || fail "list shows scenarios"
+expect_rc "list --signals exits 0" 0 "$B" list --signals
+grep -q "^ccl_a " "$WORK/out" || fail "list --signals shows ccl_a"
+expect_rc "bench --help exits 0" 0 "$B" bench --help
+expect_rc "bench short run exits 0" 0 "$B" bench --hours 0.2
+grep -q "^speed-up: [0-9]*x real time" "$WORK/out" || { fail "bench prints speed-up"; cat "$WORK/out"; }
+
+echo "run_checks: $fails failed"
+[ "$fails" -eq 0 ]
