@@ -36,7 +36,9 @@ typedef struct gw_tb_stats {
     uint32_t bad_frame;       /* framing, hex, length, layout, range */
     uint32_t wrong_address;
     uint32_t error_rtn;       /* RTN != 0 */
-    uint32_t bytes_dropped;   /* noise outside any frame */
+    uint32_t bytes_dropped;   /* noise outside any frame (CR/LF between frames not counted) */
+    uint32_t late_replies;    /* complete frames that arrived after their timeout, or
+                                 while no request was outstanding; never attributed */
 } gw_tb_stats_t;
 
 typedef enum gw_tb_state {
@@ -63,8 +65,38 @@ typedef struct gw_tb_driver {
     bool rx_in_frame;
     uint8_t rx_buf[GW_TB_MAX_FRAME];
     uint8_t info_buf[GW_TB_MAX_FRAME / 2];
+    uint64_t bus_free_ms;            /* end of the guard after the last exchange */
+    uint32_t req_seq;                /* bumped per request sent */
+    uint32_t rx_frame_seq;           /* req_seq when the frame in rx_buf began */
+    bool rx_frame_solicited;         /* that frame began while a request was outstanding */
+    bool rx_discard;                 /* skipping the rest of an oversize frame */
+    bool probing;                    /* the outstanding request is a rescan probe */
+    bool rescan_active;              /* a rescan sweep is under way */
+    bool probe_due;                  /* this round's rescan probe is still to send */
+    uint8_t rescan_next;             /* next absent address the sweep looks at */
 } gw_tb_driver_t;
 
+/* Start the driver: copies cfg (NULL = defaults) and starts the address scan at
+ * now_ms. Config sanitised here, not on the hot path: last_address is clamped to
+ * GW_MAX_PACKS - 1 (a pack index can never leave packs[]), first_address to
+ * last_address, reply_timeout_ms and offline_after_misses to at least 1.
+ *
+ * Behaviour (process/rx):
+ *  - Scan: first..last_address probed once each with 0x42 (INFO = ADR).
+ *  - Rounds: one starts every poll_period_ms from the previous round's start
+ *    (the scan counts as round zero, started at init); a round that overruns
+ *    delays the next one, which then starts as soon as the bus is free.
+ *    Present packs are polled in address order with `retries` extra tries; a
+ *    pack without a good reply gets misses[adr]++ and goes offline after
+ *    offline_after_misses consecutive missed rounds. Offline packs stay present
+ *    and polled; one good reply brings them back online.
+ *  - Every rescan_period_ms a sweep probes the absent addresses, one per round
+ *    after the present packs, one try each.
+ *  - A reply ends the exchange when it passed every check (good reading) or
+ *    failed CHKSUM/framing/RTN/layout (a failed try; retried after the guard).
+ *    A frame from another ADR is dropped and the wait goes on. Any frame that
+ *    began before the current request, or completes at or after its timeout,
+ *    is counted in late_replies and dropped. */
 void gw_tb_init(gw_tb_driver_t *d, const gw_tb_cfg_t *cfg, uint64_t now_ms);
 
 /* Call when the deadline passed or after rx(). Never blocks. If the driver
