@@ -86,7 +86,9 @@ void emu_tb_set_faults(emu_topband_t *e, uint8_t addr, unsigned faults, uint32_t
 /* Bytes heard on the bus; a complete request for a present pack queues a reply. */
 void emu_tb_feed(emu_topband_t *e, const uint8_t *data, size_t len, uint64_t now_us);
 /* Take the pending reply, if any: bytes into out, the time it should start
- * being sent into *start_us. Returns its length, 0 when none. */
+ * being sent into *start_us. Returns its length, 0 when none. A reply longer
+ * than cap stays pending (0 is returned); EMU_TB_MAX_REPLY always fits.
+ * The reply is handed over at once; the caller sends it at *start_us. */
 size_t emu_tb_take_reply(emu_topband_t *e, uint8_t *out, size_t cap, uint64_t *start_us);
 
 /* Read a pack's analog values as its BMS measures them. */
