@@ -1,3 +1,288 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-typedef int bms_placeholder_t;
+/* The gateway main loop: Topband bank in, Victron CAN-BMS out (see gateway.h). */
+#include "gateway.h"
+
+#include <string.h>
+
+/* One RS485 request is ~20 characters; this leaves room for any command. */
+#define TB_TX_CAP 128u
+/* Bytes taken per uart_read call. */
+#define UART_RX_CHUNK 256u
+/* Bounds on draining loops, so a port that never says "empty" cannot hang
+ * a run-to-completion step. 64 x 256 bytes is far more than 9600 baud
+ * delivers between two steps. */
+#define UART_MAX_READS 64u
+#define CAN_MAX_RECV 64u
+#define LOG_LINE_CAP 64u
+#define DEFAULT_PERIOD_MS 1000u
+
+void gateway_config_default(gw_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->bms_uart = 0;
+    cfg->victron_can = 0;
+    cfg->can_period_ms = DEFAULT_PERIOD_MS;
+    gw_tb_cfg_default(&cfg->topband);
+    gw_dvcc_cfg_default(&cfg->dvcc);
+    gw_victron_ident_default(&cfg->ident);
+}
+
+/* ---- log lines without stdio ---- */
+
+typedef struct line {
+    char buf[LOG_LINE_CAP];
+    size_t len;
+} line_t;
+
+static void line_str(line_t *l, const char *s)
+{
+    while (*s != '\0' && l->len + 1 < sizeof(l->buf)) {
+        l->buf[l->len++] = *s++;
+    }
+    l->buf[l->len] = '\0';
+}
+
+static void line_uint(line_t *l, uint32_t v)
+{
+    char tmp[10]; /* 4294967295 */
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v > 0);
+    while (n > 0 && l->len + 1 < sizeof(l->buf)) {
+        l->buf[l->len++] = tmp[--n];
+    }
+    l->buf[l->len] = '\0';
+}
+
+static void log_line(const gateway_t *gw, const line_t *l)
+{
+    if (gw->plat->log != NULL) {
+        gw->plat->log(gw->plat->ctx, l->buf);
+    }
+}
+
+/* "<a><n><b>", the shape of every message we emit. */
+static void log_num(const gateway_t *gw, const char *a, uint32_t n, const char *b)
+{
+    line_t l = {.len = 0};
+    l.buf[0] = '\0';
+    line_str(&l, a);
+    line_uint(&l, n);
+    line_str(&l, b);
+    log_line(gw, &l);
+}
+
+static void log_text(const gateway_t *gw, const char *a, const char *b)
+{
+    line_t l = {.len = 0};
+    l.buf[0] = '\0';
+    line_str(&l, a);
+    line_str(&l, b);
+    log_line(gw, &l);
+}
+
+/* ---- init ---- */
+
+int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, uint64_t now_ms)
+{
+    memset(gw, 0, sizeof(*gw));
+    if (plat == NULL || plat->uart_read == NULL || plat->uart_write == NULL ||
+        plat->can_send == NULL) {
+        return -1;
+    }
+    if (cfg != NULL) {
+        gw->cfg = *cfg;
+    } else {
+        gateway_config_default(&gw->cfg);
+    }
+    if (gw->cfg.can_period_ms == 0) {
+        gw->cfg.can_period_ms = DEFAULT_PERIOD_MS; /* 0 would flood the GX */
+    }
+    gw->plat = plat;
+    gw_tb_init(&gw->tb, &gw->cfg.topband, now_ms);
+    gw_dvcc_init(&gw->dvcc, &gw->cfg.dvcc);
+    gw->boot_ms = now_ms;
+    gw->next_can_ms = now_ms; /* the GX hears from us at boot */
+    return 0;
+}
+
+/* ---- the RS485 side ---- */
+
+static void poll_uart(gateway_t *gw, uint64_t now_ms)
+{
+    uint8_t buf[UART_RX_CHUNK];
+    for (unsigned i = 0; i < UART_MAX_READS; i++) {
+        size_t n = gw->plat->uart_read(gw->plat->ctx, gw->cfg.bms_uart, buf, sizeof(buf));
+        if (n == 0) {
+            break;
+        }
+        if (n > sizeof(buf)) {
+            n = sizeof(buf); /* a port claiming more than it could write */
+        }
+        gw_tb_rx(&gw->tb, now_ms, buf, n);
+    }
+}
+
+static void run_driver(gateway_t *gw, uint64_t now_ms)
+{
+    uint8_t tx[TB_TX_CAP];
+    size_t n = gw_tb_process(&gw->tb, now_ms, tx, sizeof(tx));
+    if (n == 0) {
+        return;
+    }
+    if (n > sizeof(tx)) {
+        n = sizeof(tx);
+    }
+    /* A short write garbles the request; the driver's reply timeout and
+     * retry recover, so we only count it. */
+    size_t w = gw->plat->uart_write(gw->plat->ctx, gw->cfg.bms_uart, tx, n);
+    if (w < n) {
+        gw->status.uart_tx_short++;
+    }
+}
+
+static void log_driver_changes(gateway_t *gw)
+{
+    uint16_t mask = 0;
+    uint8_t online = 0;
+    for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
+        if (gw->tb.packs[i].online) {
+            mask |= (uint16_t)(1u << i);
+            online++;
+        }
+    }
+    uint16_t changed = mask ^ gw->last_online_mask;
+    for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
+        if (changed & (1u << i)) {
+            log_num(gw, "pack ", i, (mask & (1u << i)) ? " online" : " offline");
+        }
+    }
+    gw->last_online_mask = mask;
+    gw->last_online = online;
+
+    if (gw->tb.scan_done && !gw->last_scan_done) {
+        uint32_t found = 0;
+        for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
+            found += gw->tb.packs[i].present ? 1u : 0u;
+        }
+        log_num(gw, "scan done: ", found, found == 1 ? " pack found" : " packs found");
+    }
+    gw->last_scan_done = gw->tb.scan_done;
+}
+
+/* ---- the Victron side ---- */
+
+static bool any_alarm(const gw_limits_t *lim)
+{
+    for (int i = 0; i < GW_AL_COUNT; i++) {
+        if (lim->alarm[i] == GW_PAIR_ACTIVE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void send_frames(gateway_t *gw)
+{
+    gw_can_frame_t frames[GW_VIC_FRAME_COUNT];
+    size_t n = gw_victron_encode(&gw->bank, &gw->limits, &gw->cfg.ident, frames,
+                                 GW_VIC_FRAME_COUNT);
+    for (size_t i = 0; i < n; i++) {
+        plat_can_frame_t f;
+        memset(&f, 0, sizeof(f));
+        f.id = frames[i].id;
+        f.dlc = frames[i].dlc > 8 ? 8 : frames[i].dlc;
+        memcpy(f.data, frames[i].data, sizeof(f.data));
+        /* Never wait for the bus: a refused frame is counted and the next
+         * cycle carries fresh values anyway. */
+        if (gw->plat->can_send(gw->plat->ctx, gw->cfg.victron_can, &f) != PLAT_OK) {
+            gw->status.can_tx_errors++;
+        }
+    }
+    gw->status.can_cycles++;
+}
+
+static void set_outputs(gateway_t *gw, bool alarm)
+{
+    if (gw->plat->gpio_write == NULL) {
+        return;
+    }
+    bool on[PLAT_GPIO_COUNT];
+    on[PLAT_GPIO_LED_GREEN] = gw->bank.valid && !alarm;
+    on[PLAT_GPIO_LED_RED] = !gw->bank.valid || alarm;
+    on[PLAT_GPIO_RELAY_CHARGE] = gw->limits.ccl_da > 0;
+    on[PLAT_GPIO_RELAY_DISCHARGE] = gw->limits.dcl_da > 0;
+    for (unsigned i = 0; i < PLAT_GPIO_COUNT; i++) {
+        uint8_t bit = (uint8_t)(1u << i);
+        bool was = (gw->last_outputs & bit) != 0;
+        if (gw->outputs_known && was == on[i]) {
+            continue; /* write on change only */
+        }
+        gw->plat->gpio_write(gw->plat->ctx, (plat_gpio_t)i, on[i]);
+        gw->last_outputs = (uint8_t)(on[i] ? (gw->last_outputs | bit) : (gw->last_outputs & ~bit));
+    }
+    gw->outputs_known = true;
+}
+
+static void can_cycle(gateway_t *gw, uint64_t now_ms)
+{
+    gw_bank_aggregate(gw->tb.packs, GW_MAX_PACKS, &gw->bank);
+    gw_dvcc_compute(&gw->dvcc, &gw->bank, gw->tb.packs, GW_MAX_PACKS, gw->tb.scan_done,
+                    &gw->limits);
+    send_frames(gw);
+
+    bool alarm = any_alarm(&gw->limits);
+    /* Fail-safe as the GX sees it: no data and the no-data alarm raised
+     * (the quiet start-up phase is not a fault). */
+    bool failsafe = !gw->bank.valid && alarm;
+    if (failsafe && !gw->last_failsafe) {
+        log_text(gw, "fail-safe entered: ", gw->limits.ccl_reason);
+    } else if (!failsafe && gw->last_failsafe) {
+        log_text(gw, "fail-safe left", "");
+    }
+    gw->last_failsafe = failsafe;
+    set_outputs(gw, alarm);
+
+    gw->next_can_ms += gw->cfg.can_period_ms;
+    if (gw->next_can_ms <= now_ms) {
+        /* More than a period behind (host stalled): restart the rhythm
+         * instead of bursting the missed sets onto the bus. */
+        gw->next_can_ms = now_ms + gw->cfg.can_period_ms;
+    }
+}
+
+static void drain_can_rx(gateway_t *gw)
+{
+    if (gw->plat->can_recv == NULL) {
+        return;
+    }
+    plat_can_frame_t f;
+    /* GX frames (0x305/0x307) are not used yet; drain so queues stay short. */
+    for (unsigned i = 0; i < CAN_MAX_RECV; i++) {
+        if (gw->plat->can_recv(gw->plat->ctx, gw->cfg.victron_can, &f) != 1) {
+            break;
+        }
+    }
+}
+
+void gateway_step(gateway_t *gw, uint64_t now_ms)
+{
+    if (gw->plat == NULL) {
+        return; /* init failed */
+    }
+    poll_uart(gw, now_ms);
+    run_driver(gw, now_ms);
+    log_driver_changes(gw);
+    if (now_ms >= gw->next_can_ms) {
+        can_cycle(gw, now_ms);
+    }
+    drain_can_rx(gw);
+}
+
+uint64_t gateway_next_deadline(const gateway_t *gw)
+{
+    uint64_t tb = gw_tb_next_deadline(&gw->tb);
+    return tb < gw->next_can_ms ? tb : gw->next_can_ms;
+}

@@ -45,6 +45,11 @@ typedef struct gateway {
     uint64_t next_can_ms;
     uint8_t last_online;
     bool last_failsafe;
+    /* private (added): state-change tracking for logs and outputs */
+    uint16_t last_online_mask;  /* bit = pack index online at the last check */
+    bool last_scan_done;
+    bool outputs_known;         /* false until the first gpio_write round */
+    uint8_t last_outputs;       /* bit per plat_gpio_t as last written */
 } gateway_t;
 
 /* Returns 0, or -1 when a mandatory platform member is missing. */
