@@ -33,7 +33,7 @@ static int hex_nibble(uint8_t c)
     return -1;
 }
 
-/* Read 2 * nbytes hex characters as a big-endian number; -1 if any is not hex. */
+/* Read nchars hex digits (either case) as a big-endian number; -1 if any is not hex. */
 static long hex_value(const uint8_t *s, size_t nchars)
 {
     long v = 0;

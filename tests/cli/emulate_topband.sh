@@ -5,6 +5,10 @@
 # Usage: emulate_topband.sh /path/to/bmsbench
 set -u
 BIN=${1:?usage: emulate_topband.sh /path/to/bmsbench}
+if [ ! -x "$BIN" ]; then
+    echo "FAIL: $BIN is not an executable (is bmsbench built?)" >&2
+    exit 1
+fi
 CR=$(printf '\r')
 fails=0
 
