@@ -15,8 +15,11 @@
  *              (mV and mA divide by 1000, min and h convert to seconds; others are labels)
  *   words   := "active" (1), "ok" (2), "unsupported" (0), "true" (1), "false" (0)
  *
- * A comparison yields 1 or 0; a value is "true" when non-zero. Signals are
- * resolved when compiling, so an unknown name is an error with its column. */
+ * A comparison yields 1 or 0; a value is "true" when non-zero (NaN is false).
+ * Units follow the number without a space ("3.65V", "500mA", "10min").
+ * Division is IEEE (x/0 = +-inf, 0/0 = NaN); every comparison involving NaN,
+ * "!=" included, is false. Signals are resolved when compiling, so an
+ * unknown name is an error with its column. See docs/scenario-format.md. */
 #ifndef BENCH_EXPR_H
 #define BENCH_EXPR_H
 
@@ -51,5 +54,7 @@ bool bench_expr_compile(bench_expr_t *e, const char *text, bench_resolve_fn reso
                         int *err_col, char *err, size_t errcap);
 /* Evaluate with the signal values (indexed by resolved index). */
 double bench_expr_eval(const bench_expr_t *e, const double *signals);
+/* Evaluate and apply the truth rule: non-zero and not NaN. */
+bool bench_expr_true(const bench_expr_t *e, const double *signals);
 
 #endif
