@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench decode`: one Victron CAN-BMS frame (candump notation) or one Topband RS485 frame as text or JSON. */
+/* `bmsbench decode`: Victron CAN-BMS or Topband RS485 frames, as text or JSON. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <getopt.h>
@@ -19,8 +19,8 @@
 #define DEC_CAN_SFF_MASK 0x7FFu
 #define DEC_CAN_EFF_MASK 0x1FFFFFFFu
 
-#define DEC_MSG_MAX 256      /* one error message */
-#define DEC_LINE_MAX 512     /* one stdin line: a candump -L classic frame is < 100 chars */
+#define DEC_MSG_MAX 256       /* one error message */
+#define DEC_LINE_MAX 512      /* one stdin line: a candump -L classic frame is < 100 chars */
 #define DEC_DESCRIBE_MAX 2048 /* describe() output; 0x35A JSON is the longest, ~1 kB */
 
 static const char usage_text[] =
@@ -108,8 +108,8 @@ static void json_string(FILE *f, const char *s)
 
 typedef enum cf_result {
     CF_OK = 0,
-    CF_REJECT = BENCH_EXIT_FAIL,  /* valid notation, but not a frame a GX decodes */
-    CF_BAD = BENCH_EXIT_USAGE,    /* not candump notation */
+    CF_REJECT = BENCH_EXIT_FAIL, /* valid notation, but not a frame a GX decodes */
+    CF_BAD = BENCH_EXIT_USAGE,   /* not candump notation */
 } cf_result_t;
 
 typedef struct can_frame_text {
@@ -153,8 +153,8 @@ static cf_result_t parse_candump(const char *s, can_frame_text_t *cf, char *msg,
         }
         id |= DEC_CAN_EFF_FLAG;
     } else {
-        snprintf(msg, cap, "position 1: the id has %zu hex digits; 3 (11-bit) or 8 (29-bit) expected",
-                 n_id);
+        snprintf(msg, cap,
+                 "position 1: the id has %zu hex digits; 3 (11-bit) or 8 (29-bit) expected", n_id);
         return CF_BAD;
     }
     cf->id = id;
@@ -293,8 +293,8 @@ static int victron_stdin(bool json)
             rc = worse(rc, BENCH_EXIT_USAGE);
             continue;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-                           line[len - 1] == ' ' || line[len - 1] == '\t')) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+                           line[len - 1] == '\t')) {
             line[--len] = '\0';
         }
         size_t skip = strspn(line, " \t");
@@ -363,51 +363,64 @@ static int decode_victron(int argc, char **argv, bool json)
 
 /* ---- topband ---------------------------------------------------------------- */
 
-static bool tb_is_command(uint8_t code)
+/* A code byte and its meaning; lookups return NULL when the code is not listed. */
+typedef struct tb_code_name {
+    uint8_t code;
+    const char *name;
+} tb_code_name_t;
+
+/* CID2 command codes (topband.md 2.0): their presence in the CID2/RTN byte marks a request. */
+static const tb_code_name_t tb_commands[] = {
+    {0x42, "analog values"},
+    {0x44, "alarm info"},
+    {0x47, "system parameters"},
+    {0x4B, "history record"},
+    {0x4D, "read date/time"},
+    {0x4E, "set date/time"},
+    {0x4F, "protocol version"},
+    {0x51, "manufacturer info"},
+    {0x92, "Pylontech-style, unsupported"},
+    {0x93, "Pylontech-style, unsupported"},
+    {0x94, "Pylontech-style, unsupported"},
+    {0x95, "Pylontech-style, unsupported"},
+    {0x96, "Pylontech-style, unsupported"},
+    {0xF1, "read product info"},
+    {0xF2, "set product info"},
+};
+
+/* RTN codes of Doc v1.7 (topband.md 1.2). */
+static const tb_code_name_t tb_rtns[] = {
+    {0x00, "normal"},
+    {0x01, "VER error"},
+    {0x02, "CHKSUM error"},
+    {0x03, "LCHKSUM error"},
+    {0x04, "CID2 invalid"},
+    {0x05, "command format error"},
+    {0x06, "invalid data"},
+    {0x90, "ADR error"},
+    {0x91, "communication error"},
+    {0xA0, "data transfer failure"},
+};
+
+static const char *tb_lookup(const tb_code_name_t *table, size_t n, uint8_t code)
 {
-    static const uint8_t commands[] = {0x42, 0x44, 0x47, 0x4B, 0x4D, 0x4E, 0x4F, 0x51,
-                                       0x92, 0x93, 0x94, 0x95, 0x96, 0xF1, 0xF2};
-    for (size_t i = 0; i < sizeof commands; i++) {
-        if (commands[i] == code) {
-            return true;
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].code == code) {
+            return table[i].name;
         }
     }
-    return false;
+    return NULL;
 }
 
 static const char *tb_command_name(uint8_t code)
 {
-    switch (code) {
-    case 0x42: return "analog values";
-    case 0x44: return "alarm info";
-    case 0x47: return "system parameters";
-    case 0x4B: return "history record";
-    case 0x4D: return "read date/time";
-    case 0x4E: return "set date/time";
-    case 0x4F: return "protocol version";
-    case 0x51: return "manufacturer info";
-    case 0xF1: return "read product info";
-    case 0xF2: return "set product info";
-    default: return "Pylontech-style command, not supported by Topband";
-    }
+    return tb_lookup(tb_commands, sizeof tb_commands / sizeof tb_commands[0], code);
 }
 
-/* RTN codes of Doc v1.7 (topband.md 1.2). */
 static const char *tb_rtn_name(uint8_t rtn)
 {
-    switch (rtn) {
-    case 0x00: return "normal";
-    case 0x01: return "VER error";
-    case 0x02: return "CHKSUM error";
-    case 0x03: return "LCHKSUM error";
-    case 0x04: return "CID2 invalid";
-    case 0x05: return "command format error";
-    case 0x06: return "invalid data";
-    case 0x90: return "ADR error";
-    case 0x91: return "communication error";
-    case 0xA0: return "data transfer failure";
-    default: return "unknown";
-    }
+    const char *name = tb_lookup(tb_rtns, sizeof tb_rtns / sizeof tb_rtns[0], rtn);
+    return name != NULL ? name : "unknown";
 }
 
 static const char *tb_family(uint8_t ver)
@@ -424,8 +437,8 @@ static void print_fixed(int64_t raw, unsigned decimals)
         printf("%s%lld", raw < 0 ? "-" : "", (long long)mag);
         return;
     }
-    printf("%s%lld.%0*lld", raw < 0 ? "-" : "", (long long)(mag / pow10[decimals]),
-           (int)decimals, (long long)(mag % pow10[decimals]));
+    printf("%s%lld.%0*lld", raw < 0 ? "-" : "", (long long)(mag / pow10[decimals]), (int)decimals,
+           (long long)(mag % pow10[decimals]));
 }
 
 /* Round a milli-unit value to the 10-milli resolution of the Topband fields. */
@@ -483,14 +496,14 @@ static void tb_print_analog_text(const gw_pack_t *p)
     print_fixed(centi(p->remaining_mah), 2);
     printf(" Ah of ");
     print_fixed(centi(p->full_mah), 2);
-    printf(" Ah\ncycles: %u\nSOC: %u %%, SOH: %u %%\n", (unsigned)p->cycles,
-           (unsigned)p->soc_pct, (unsigned)p->soh_pct);
+    printf(" Ah\ncycles: %u\nSOC: %u %%, SOH: %u %%\n", (unsigned)p->cycles, (unsigned)p->soc_pct,
+           (unsigned)p->soh_pct);
 }
 
 /* The parsed frame (OK or checksum error) as JSON or text. error may be NULL. */
 static void tb_print(const gw_tb_frame_t *f, bool json, const char *error)
 {
-    bool request = tb_is_command(f->rtn);
+    bool request = tb_command_name(f->rtn) != NULL;
     bool chk_ok = f->chksum_rx == f->chksum_calc;
     gw_pack_t pack;
     memset(&pack, 0, sizeof pack);
@@ -553,8 +566,8 @@ static void tb_explain(gw_tb_err_t e, const char *s, size_t len, size_t given_le
     const char *why = gw_tb_strerror(e);
     switch (e) {
     case GW_TB_E_SHORT:
-        snprintf(msg, cap, "%s: %zu characters given, a frame has at least %d with its CR",
-                 why, given_len, GW_TB_MIN_FRAME);
+        snprintf(msg, cap, "%s: %zu characters given, a frame has at least %d with its CR", why,
+                 given_len, GW_TB_MIN_FRAME);
         return;
     case GW_TB_E_SOI:
         snprintf(msg, cap, "%s: position 1 is '%c', expected '~'", why, s[0]);

@@ -253,8 +253,7 @@ int bench_gx_feed(bench_gx_t *gx, uint32_t id, uint8_t dlc, const uint8_t *data,
         gx->first_us = t_us;
     }
     gx->frames++;
-    if ((id & (GX_CAN_EFF_FLAG | GX_CAN_RTR_FLAG | GX_CAN_ERR_FLAG)) != 0 ||
-        id > GX_CAN_SFF_MASK) {
+    if ((id & (GX_CAN_EFF_FLAG | GX_CAN_RTR_FLAG | GX_CAN_ERR_FLAG)) != 0 || id > GX_CAN_SFF_MASK) {
         return 1;
     }
     gx->count_by_id[id]++;
@@ -512,9 +511,8 @@ int bench_victron_describe(uint32_t id, uint8_t dlc, const uint8_t *data, bool j
     }
     uint8_t len = usable_len(dlc, data);
     if (len < def->min_dlc) {
-        return describe_fail(out, cap, "0x%03X needs at least %u data byte%s, got %u",
-                             (unsigned)id, (unsigned)def->min_dlc, def->min_dlc == 1 ? "" : "s",
-                             (unsigned)len);
+        return describe_fail(out, cap, "0x%03X needs at least %u data byte%s, got %u", (unsigned)id,
+                             (unsigned)def->min_dlc, def->min_dlc == 1 ? "" : "s", (unsigned)len);
     }
 
     desc_t d = {.sb = {.p = out, .cap = cap}, .json = json};
