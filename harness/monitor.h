@@ -48,11 +48,20 @@ typedef struct bench_gx {
 
 void bench_gx_init(bench_gx_t *gx);
 /* Feed one frame seen on the bus. Returns 0 decoded, 1 not a Victron BMS id
- * (ignored), -1 malformed (too short for its id; nothing updated). */
+ * (ignored), -1 malformed (too short for its id; nothing updated).
+ * id carries SocketCAN flags: 29-bit (0x80000000), remote (0x40000000) and error
+ * (0x20000000) frames are ignored (1), as Venus does. A raw DLC 9..15 counts as 8;
+ * data NULL counts as no data. Minimum DLCs: Victron's check script (0x351 6, 0x355 4,
+ * 0x356 6, 0x35A 8, 0x35F 6, 0x372/0x373 8, 0x374-0x377/0x379 2), text frames and 0x35C 1.
+ * frames counts every call, count_by_id every 11-bit frame (also unknown or malformed
+ * ones); timing uses decoded 0x351 only. 0x373 temperatures: degC = K - 273. */
 int bench_gx_feed(bench_gx_t *gx, uint32_t id, uint8_t dlc, const uint8_t *data, uint64_t t_us);
 
-/* Describe one frame for `bmsbench decode victron`: JSON (json = true) or
- * text. Returns 0, or -1 with a reason in out when the frame is invalid. */
+/* Describe one frame for `bmsbench decode victron`: JSON (json = true, one
+ * object, keys "id", "name", then the fields with their unit in the name) or a
+ * short text line "0x351 limits: cvl_v=55.2 ...". Numbers carry the field's
+ * resolution. Returns 0, or -1 with a reason in out when the frame is invalid
+ * (unknown id, too short, 29-bit, remote) or out is too small. */
 int bench_victron_describe(uint32_t id, uint8_t dlc, const uint8_t *data, bool json, char *out,
                            size_t cap);
 
