@@ -217,8 +217,10 @@ static void fail_try(gw_tb_driver_t *d, uint64_t now_ms, uint32_t *counter)
 /* A complete frame sits in rx_buf. */
 static void on_frame(gw_tb_driver_t *d, uint64_t now_ms)
 {
-    bool solicited = d->rx_frame_solicited && d->state == GW_TB_WAIT_REPLY &&
-                     d->rx_frame_seq == d->req_seq && now_ms < d->deadline_ms;
+    /* Ours only if it began after the outstanding request went out (a frame
+     * begun earlier carries an older req_seq) and completed before its timeout. */
+    bool solicited = d->state == GW_TB_WAIT_REPLY && d->rx_frame_seq == d->req_seq &&
+                     now_ms < d->deadline_ms;
     if (!solicited) {
         d->stats.late_replies++;
         return;
@@ -261,7 +263,6 @@ static void start_frame(gw_tb_driver_t *d)
     d->rx_len = 1;
     d->rx_in_frame = true;
     d->rx_discard = false;
-    d->rx_frame_solicited = d->state == GW_TB_WAIT_REPLY;
     d->rx_frame_seq = d->req_seq;
 }
 

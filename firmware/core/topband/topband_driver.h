@@ -68,7 +68,6 @@ typedef struct gw_tb_driver {
     uint64_t bus_free_ms;            /* end of the guard after the last exchange */
     uint32_t req_seq;                /* bumped per request sent */
     uint32_t rx_frame_seq;           /* req_seq when the frame in rx_buf began */
-    bool rx_frame_solicited;         /* that frame began while a request was outstanding */
     bool rx_discard;                 /* skipping the rest of an oversize frame */
     bool probing;                    /* the outstanding request is a rescan probe */
     bool rescan_active;              /* a rescan sweep is under way */
