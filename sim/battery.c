@@ -18,8 +18,8 @@
 
 #define CHG_FET_OPEN_V 3.75
 #define CHG_FET_CLOSE_V 3.45
-#define DSG_FET_OPEN_V 2.50
-#define DSG_FET_CLOSE_V 2.90
+#define DSG_FET_OPEN_V 2.30
+#define DSG_FET_CLOSE_V 2.80
 
 static double clampd(double x, double lo, double hi)
 {

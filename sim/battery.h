@@ -73,7 +73,9 @@ int sim_bank_add(sim_bank_t *b, const sim_pack_spec_t *spec, sim_rng_t *rng);
  * ambient, and the packs' own FET protection. dt_s = 0 only recomputes the
  * current split and voltages. Protection of the pack BMS: the charge FET opens
  * when any cell >= 3.75 V and closes when all <= 3.45 V; the discharge FET
- * opens when any cell <= 2.50 V and closes when all >= 2.90 V. */
+ * opens when any cell <= 2.30 V and closes when all >= 2.80 V. Both are
+ * beyond the gateway's cut-offs (3.65 V, 2.50 V): the pack's own protection is
+ * the last line of defence, so a gateway that fails to act is visible. */
 void sim_bank_step(sim_bank_t *b, double dt_s, double current_a);
 
 /* Equivalent open-circuit voltage and resistance of the connected packs that

@@ -222,8 +222,8 @@ static void test_battery_overcharge_opens_charge_fet(void **state)
     assert_true(vmax <= 3.45);
 }
 
-/* Deep discharge opens the discharge FET at 2.50 V; charging still works
- * and the FET closes once every cell is back at 2.90 V. */
+/* Deep discharge opens the discharge FET at 2.30 V; charging still works
+ * and the FET closes once every cell is back at 2.80 V. */
 static void test_battery_overdischarge_opens_discharge_fet(void **state)
 {
     (void)state;
@@ -241,7 +241,7 @@ static void test_battery_overdischarge_opens_discharge_fet(void **state)
     assert_false(b.packs[0].discharge_fet);
     double vmin;
     sim_bank_cell_extremes(&b, &vmin, NULL, NULL, NULL);
-    assert_true(vmin <= 2.50 && vmin > 2.3);
+    assert_true(vmin <= 2.30 && vmin > 2.1);
     sim_bank_step(&b, 1.0, -50.0);
     assert_true(b.current_a == 0.0);
     sim_bank_step(&b, 1.0, 20.0);
