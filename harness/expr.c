@@ -363,8 +363,8 @@ static int parse_atom(expr_parser_t *p)
             skip_space(p);
             char what[64];
             describe_here(p, what, sizeof(what));
-            fail_at(p, p->pos, "expected ')' to close '(' at column %zu, got %s", open_col + 1,
-                    what);
+            fail_at(p, p->pos, "unclosed '(' (opened %zu characters before): expected ')', got %s",
+                    p->pos - open_col, what);
             return -1;
         }
         return inner;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Scenario files (YAML): the bank, the system, timed events and
- * expectations. See README.md "Scenario format". */
+ * expectations. See docs/scenario-format.md (README.md "Scenario format"). */
 #ifndef BENCH_SCENARIO_H
 #define BENCH_SCENARIO_H
 
@@ -56,7 +56,7 @@ typedef struct bench_event {
     bench_action_t action;
     int pack;               /* index, -1 = all packs */
     int cell;               /* 0-based, -1 = all cells */
-    double value;
+    double value;           /* action value; fault late: the delay in ms */
     char text[32];          /* fault name */
     int line, col;          /* where it was written */
 } bench_event_t;
@@ -99,18 +99,24 @@ typedef struct bench_scenario {
     bench_system_cfg_t system;
     bench_gwset_t gwset[BENCH_MAX_GWSET];   /* gateway: key: value overrides */
     int ngwset;
-    bench_event_t events[BENCH_MAX_EVENTS];
+    bench_event_t events[BENCH_MAX_EVENTS];   /* sorted by at_s, ties in file order */
     int nevents;
     bench_expect_t expects[BENCH_MAX_EXPECTS];
     int nexpects;
 } bench_scenario_t;
 
 /* Load and validate a scenario. Signal names are resolved with resolve.
- * On error returns false and writes "file:line:col: message" into err. */
+ * On error returns false and writes "file:line:col: message" into err
+ * (1-based; "file: cannot open: <strerror>" when the file cannot be read). */
 bool bench_scenario_load(const char *path, bench_scenario_t *sc, bench_resolve_fn resolve,
                          void *rctx, char *err, size_t errcap);
 
-/* Parse a duration: "90", "90s", "500ms", "10m", "2h", "1h30m". false on error. */
+/* Same, from a buffer (tests, fuzzing); name stands for the path in messages. */
+bool bench_scenario_load_mem(const char *name, const char *buf, size_t len, bench_scenario_t *sc,
+                             bench_resolve_fn resolve, void *rctx, char *err, size_t errcap);
+
+/* Parse a duration: "90", "90s", "500ms", "10m", "10min", "2h", "1h30m", "1.5h".
+ * A bare number is seconds; negative or malformed text returns false. */
 bool bench_parse_duration(const char *text, double *seconds);
 
 #endif
