@@ -356,7 +356,7 @@ static const mem_row_t mem_rows[] = {
      "567890123456789012345678901234567890123456789\"\n",
      "m.yaml:9:11: name is too long (max 95 characters)"},
     {"a: &x [1]\nb: *y\n", "m.yaml:2:4: YAML syntax error: found undefined alias"},
-    {"{name: t", "m.yaml:1:9: YAML syntax error: did not find expected ',' or '}' while parsing "
+    {"{name: t", "m.yaml:2:1: YAML syntax error: did not find expected ',' or '}' while parsing "
                  "a flow mapping (line 1)"},
 };
 
