@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Checks expectations sample by sample as a run advances. */
+/* Checks expectations sample by sample as a run advances.
+ *
+ * Samples come in time order. always/never: fail at the first sample in
+ * [from, until] where the expression is false/true. eventually: pass at the
+ * first true sample with t <= by; fail at the first sample after by, or at
+ * finish. within D after A then E: each rising edge of A (false -> true, or
+ * true at the first sample) arms a window [t, t + D]; E true at any sample in
+ * it (the triggering one included) passes that arming; a sample past the
+ * deadline with E still false fails. A re-trigger while armed keeps the older
+ * deadline. A window still open at finish is not a failure; if A never became
+ * true the expectation passes with triggered = false. at T: decided at the
+ * first sample with t >= T; a run that ends before T fails. */
 #ifndef BENCH_EXPECT_H
 #define BENCH_EXPECT_H
 
@@ -19,6 +30,10 @@ typedef struct bench_expect_state {
     bool armed;
     double armed_t;
     bool seen_true;
+    /* read-only, for reports */
+    bool triggered;         /* within: `after` became true at least once */
+    int ntriggers;          /* within: rising edges of `after` */
+    int nsamples;           /* samples fed while pending */
 } bench_expect_state_t;
 
 /* names[i] is the name of signal i, for messages. */

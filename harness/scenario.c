@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Loads scenario YAML files (libyaml document API) into bench_scenario_t, with file:line:col errors. */
+/* Loads scenario YAML (libyaml document API) into bench_scenario_t; errors as file:line:col. */
 #include "harness/scenario.h"
 
 #include <errno.h>
@@ -651,8 +651,9 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
         return false;
     }
     if (pn != NULL && ev->pack >= bank->npacks) {
-        return fail_mark(c, pn->start_mark, "pack %d does not exist (the bank has %d pack%s: 0..%d)",
-                         ev->pack, bank->npacks, bank->npacks == 1 ? "" : "s", bank->npacks - 1);
+        return fail_mark(c, pn->start_mark,
+                         "pack %d does not exist (the bank has %d pack%s: 0..%d)", ev->pack,
+                         bank->npacks, bank->npacks == 1 ? "" : "s", bank->npacks - 1);
     }
     if (cn == NULL) {
         return true;
@@ -722,7 +723,8 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
     ev->action = a->act;
     yaml_node_t *late = km_get(&km, "late");
     if (late != NULL && a->act != BENCH_ACT_FAULT) {
-        return fail_mark(c, km_key(&km, "late")->start_mark, "'late' only applies to 'fault: late'");
+        return fail_mark(c, km_key(&km, "late")->start_mark,
+                         "'late' only applies to 'fault: late'");
     }
     if (!parse_target(c, item, &km, a, ev)) {
         return false;
