@@ -3,6 +3,7 @@
 #include "harness/signals.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "harness/runner.h"
@@ -155,6 +156,26 @@ void bench_signals_sample(struct bench_world *w, double *out)
     for (int i = 0; i < BENCH_GX_ALARMS; i++) {
         out[SIG_alarm_general + i] = gx->alarm[i];
         out[SIG_warning_general + i] = gx->warning[i];
+    }
+    /* What the GX has not been told is unknown, not zero: NaN makes every
+     * comparison false, so "min_cell_v <= 2.5" does not fire before the
+     * first 0x373 arrives. */
+    static const struct { uint32_t id; int first, last; } groups[] = {
+        {0x351, SIG_cvl_v, SIG_dvl_v},
+        {0x355, SIG_soc_pct, SIG_soh_pct},
+        {0x356, SIG_voltage_v, SIG_temperature_c},
+        {0x35C, SIG_charge_enable, SIG_discharge_enable},
+        {0x372, SIG_modules_online, SIG_modules_blocking_discharge},
+        {0x373, SIG_min_cell_v, SIG_max_temp_c},
+        {0x379, SIG_installed_ah, SIG_installed_ah},
+        {0x35A, SIG_alarm_general, SIG_warning_cell_imbalance},
+    };
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        if (gx->count_by_id[groups[g].id] == 0) {
+            for (int i = groups[g].first; i <= groups[g].last; i++) {
+                out[i] = NAN;
+            }
+        }
     }
 
     double vmin, vmax, tmin, tmax;

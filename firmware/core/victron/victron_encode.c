@@ -242,11 +242,17 @@ size_t gw_victron_encode(const gw_bank_t *bank, const gw_limits_t *lim,
     bool long_name = memchr(id->bms_name, '\0', 8) == NULL;
     enc_text(&out[n++], GW_VIC_NAME2, long_name ? &id->bms_name[8] : "", long_name ? 9 : 1);
     enc_modules(&out[n++], bank, lim);
-    enc_cells(&out[n++], bank);
-    enc_id(&out[n++], GW_VIC_MIN_V_ID, cells, 'C', bank->min_cell_pack, bank->min_cell_index);
-    enc_id(&out[n++], GW_VIC_MAX_V_ID, cells, 'C', bank->max_cell_pack, bank->max_cell_index);
-    enc_id(&out[n++], GW_VIC_MIN_T_ID, temps, 'T', bank->min_temp_pack, bank->min_temp_index);
-    enc_id(&out[n++], GW_VIC_MAX_T_ID, temps, 'T', bank->max_temp_pack, bank->max_temp_index);
+    /* Without cell readings (startup, every pack lost) the cell frames are
+     * left out: a GX shows a 0 V cell from a 0x373 of zeros as a real one. */
+    if (cells) {
+        enc_cells(&out[n++], bank);
+        enc_id(&out[n++], GW_VIC_MIN_V_ID, cells, 'C', bank->min_cell_pack, bank->min_cell_index);
+        enc_id(&out[n++], GW_VIC_MAX_V_ID, cells, 'C', bank->max_cell_pack, bank->max_cell_index);
+    }
+    if (cells && temps) {
+        enc_id(&out[n++], GW_VIC_MIN_T_ID, temps, 'T', bank->min_temp_pack, bank->min_temp_index);
+        enc_id(&out[n++], GW_VIC_MAX_T_ID, temps, 'T', bank->max_temp_pack, bank->max_temp_index);
+    }
     enc_capacity(&out[n++], bank);
     enc_text(&out[n++], GW_VIC_FAMILY, id->family, sizeof(id->family));
     return n;

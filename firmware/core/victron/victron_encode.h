@@ -20,6 +20,7 @@ enum {
 };
 
 #define GW_VIC_FRAME_COUNT 17
+#define GW_VIC_FRAME_COUNT_NO_CELLS 12 /* without 0x373..0x377 */
 
 typedef struct gw_victron_ident {
     char manufacturer[9];  /* 0x35E, padded with NUL, e.g. "BMSBENCH" */
@@ -32,7 +33,9 @@ typedef struct gw_victron_ident {
 void gw_victron_ident_default(gw_victron_ident_t *id);
 
 /* Encode the whole set in transmit order (0x351 first). Returns the number
- * of frames written (GW_VIC_FRAME_COUNT), or 0 if cap is too small. */
+ * of frames written: GW_VIC_FRAME_COUNT with cell and temperature readings;
+ * without cell readings 0x373-0x377 are left out, without temperatures
+ * 0x376/0x377. Returns 0 if cap is smaller than GW_VIC_FRAME_COUNT. */
 size_t gw_victron_encode(const gw_bank_t *bank, const gw_limits_t *lim,
                          const gw_victron_ident_t *id, gw_can_frame_t *out, size_t cap);
 
