@@ -802,9 +802,12 @@ static bool parse_events(sc_ctx_t *c, yaml_node_t *node)
 static void label_add(char *buf, size_t cap, const char *s)
 {
     size_t n = strlen(buf);
-    if (n + 1 < cap) {
-        snprintf(buf + n, cap - n, "%s", s);
+    size_t add = strlen(s);
+    if (n + add >= cap) {
+        add = n + 1 < cap ? cap - n - 1 : 0;
     }
+    memcpy(buf + n, s, add);
+    buf[n + add] = '\0';
 }
 
 static bool compile_expr(sc_ctx_t *c, yaml_node_t *n, const char *key, bench_expr_t *e)
