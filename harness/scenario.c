@@ -13,6 +13,7 @@
 /* Scenario files are small; this keeps a wrong path (a log, a disk image) from eating memory. */
 #define SC_MAX_FILE_BYTES (1024 * 1024)
 #define SC_MAX_KEYS 16
+#define SC_MAX_DURATION_S (8760.0 * 3600.0)
 
 typedef struct sc_ctx {
     const char *path;
@@ -1077,6 +1078,10 @@ static bool parse_header(sc_ctx_t *c, const keymap_t *km)
     }
     if (sc->duration_s <= 0) {
         return fail_mark(c, n->start_mark, "duration must be greater than 0");
+    }
+    /* The runner counts microseconds in 64 bits; a year is far inside that and far beyond use. */
+    if (sc->duration_s > SC_MAX_DURATION_S) {
+        return fail_mark(c, n->start_mark, "duration must be at most 8760h (one year)");
     }
     c->duration_text = text_of(n);
     if ((n = km_get(km, "sample")) != NULL) {

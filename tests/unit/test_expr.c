@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of the expectation expression language: precedence, units, words, NaN rules, errors with columns. */
+/* Tests of the expression language: precedence, units, words, NaN rules, errors with columns. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

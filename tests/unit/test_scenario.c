@@ -292,7 +292,8 @@ static const mem_row_t mem_rows[] = {
      "m.yaml:9:18: bus_garbage must be a whole number (got 2.5)"},
     {HEAD "events:\n  - temperature: 5\n" EXPECT_OK,
      "m.yaml:8:5: missing required key 'at' in event"},
-    {HEAD "events: 5\n" EXPECT_OK, "m.yaml:7:9: expected a list of events for 'events', got a value"},
+    {HEAD "events: 5\n" EXPECT_OK,
+     "m.yaml:7:9: expected a list of events for 'events', got a value"},
     {HEAD "gateway:\n  cell_ov_mv: 3650\n  cell_ov_mv: 3600\n" EXPECT_OK,
      "m.yaml:9:3: duplicate key 'cell_ov_mv' in gateway (first at line 8)"},
     {HEAD "gateway:\n  cell_ov_mv: lots\n" EXPECT_OK,
@@ -332,6 +333,10 @@ static const mem_row_t mem_rows[] = {
      "'18446744073709551616')"},
     {"name: t\ndescription: \"two\\nlines\"\nduration: 1h\nbank:\n  family: topband\n  packs: "
      "1\n" EXPECT_OK, "m.yaml:2:14: description must be one line"},
+    {"name: t\ndescription: d\nduration: 8761h\nbank:\n  family: topband\n  packs: 1\n"
+     EXPECT_OK, "m.yaml:3:11: duration must be at most 8760h (one year)"},
+    {"name: t\ndescription: d\nduration: 8760h\nbank:\n  family: topband\n  packs: 1\n"
+     EXPECT_OK, NULL},
     {"name: t\ndescription: d\nduration: 0\nbank:\n  family: topband\n  packs: 1\n" EXPECT_OK,
      "m.yaml:3:11: duration must be greater than 0"},
     {"name: t\ndescription: d\nduration: 1h\nsample: 0\nbank:\n  family: topband\n  packs: 1\n"
