@@ -586,7 +586,7 @@ static const action_def_t actions[] = {
     {"temperature", BENCH_ACT_TEMPERATURE, true, true, false, -50, 150, "degC"},
     {"cell_soc", BENCH_ACT_CELL_SOC, true, true, true, 0, 100, "%"},
     {"cell_capacity", BENCH_ACT_CELL_CAPACITY, true, true, true, 1, 200, "%"},
-    {"cell_offset", BENCH_ACT_CELL_OFFSET, true, true, true, -1000, 1000, "mV"},
+    {"cell_offset", BENCH_ACT_CELL_OFFSET, true, true, false, -1000, 1000, "mV"},
     {"fault", BENCH_ACT_FAULT, true, false, false, 0, 0, ""},
     {"clear_faults", BENCH_ACT_CLEAR_FAULTS, true, false, false, 0, 0, ""},
     {"charger", BENCH_ACT_CHARGER, false, false, false, 0, 10000, "A"},

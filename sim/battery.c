@@ -85,7 +85,9 @@ static void pack_ocv_r(const sim_pack_t *p, double *ocv_v, double *r_ohm)
     double r = 0.0;
     for (int i = 0; i < p->ncells; i++) {
         const sim_cell_t *c = &p->cells[i];
-        ocv += sim_lfp_ocv(c->soc) + c->v_offset;
+        /* v_offset is what the pack's BMS measures wrongly (sensor drift, a
+         * bad tap), not chemistry: it must not push current between packs. */
+        ocv += sim_lfp_ocv(c->soc);
         r += c->r_ohm;
     }
     *ocv_v = ocv;

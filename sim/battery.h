@@ -22,7 +22,7 @@ typedef struct sim_cell {
     double capacity_ah;
     double r_ohm;          /* series resistance */
     double temp_c;
-    double v_offset;       /* scenario knob: added to the terminal voltage */
+    double v_offset;       /* scenario knob: measurement offset, added to v (not to the chemistry) */
     double v;              /* terminal voltage after the last step (read-only) */
 } sim_cell_t;
 

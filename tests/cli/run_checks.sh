@@ -73,11 +73,11 @@ grep -q "eventually ccl_a > 1000" "$WORK/out" || { fail "failure names the expec
 # The checks can fail: a gateway whose cell cut-off is disabled lets a cell
 # run away, and the suite must notice (scenario expectations and invariants).
 expect_rc "broken cut-off fails the runaway scenario" 1 \
-    "$B" run --set cell_ov_mv=4500 --set taper_cell_mv=4500 "$S/single_cell_runaway.yaml"
+    "$B" run --verbose --set cell_ov_mv=4500 --set taper_cell_mv=4500 "$S/single_cell_runaway.yaml"
 grep -q "ccl_zero_at_cell_cutoff\|no_cell_at_pack_hardware_cutoff" "$WORK/out" "$WORK/err" ||
     { fail "the broken cut-off is caught by an invariant"; cat "$WORK/out"; }
 expect_rc "broken low-temperature limit fails" 1 \
-    "$B" run --set charge_min_dc=-300 "$S/low_temp_charge_block.yaml"
+    "$B" run --verbose --set charge_min_dc=-300 "$S/low_temp_charge_block.yaml"
 grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by the invariant"; cat "$WORK/out"; }
 expect_rc "broken under-voltage limit fails" 1 \
     "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 "$S/discharge_to_cutoff.yaml"
