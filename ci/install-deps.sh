@@ -4,7 +4,7 @@
 # Idempotent and quiet when everything is present; uses sudo when not root.
 set -eu
 
-PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3"
+PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3 gcc-arm-none-eabi libnewlib-arm-none-eabi"
 
 missing=""
 for p in $PKGS; do
