@@ -30,21 +30,6 @@ static int32_t clamp_s32(int64_t v)
     return (int32_t)v;
 }
 
-/* A driver bug or a corrupted struct must never make us index past the arrays. */
-static uint8_t pack_cells(const gw_pack_t *p)
-{
-    return p->cell_count > GW_MAX_CELLS ? GW_MAX_CELLS : p->cell_count;
-}
-
-static uint8_t pack_cell_temps(const gw_pack_t *p)
-{
-    uint8_t n = p->cell_temp_count;
-    if (n > p->temp_count) {
-        n = p->temp_count;
-    }
-    return n > GW_MAX_TEMPS ? GW_MAX_TEMPS : n;
-}
-
 /* Running sums while walking the packs; folded into gw_bank_t at the end. */
 typedef struct acc {
     int64_t current_ma;
@@ -55,7 +40,7 @@ typedef struct acc {
 
 static void scan_cells(const gw_pack_t *p, gw_bank_t *b)
 {
-    uint8_t n = pack_cells(p);
+    uint8_t n = gw_pack_cells(p);
     for (uint8_t i = 0; i < n; i++) {
         uint16_t mv = p->cell_mv[i];
         if (mv == 0) {
@@ -77,7 +62,7 @@ static void scan_cells(const gw_pack_t *p, gw_bank_t *b)
 
 static void scan_temps(const gw_pack_t *p, gw_bank_t *b, acc_t *a)
 {
-    uint8_t n = pack_cell_temps(p);
+    uint8_t n = gw_pack_cell_temps(p);
     for (uint8_t i = 0; i < n; i++) {
         int16_t t = p->temp_dc[i];
         if (b->temp_readings == 0 || t < b->min_temp_dc) {
@@ -97,7 +82,7 @@ static void scan_temps(const gw_pack_t *p, gw_bank_t *b, acc_t *a)
 
 static void add_online_pack(const gw_pack_t *p, gw_bank_t *b, acc_t *a)
 {
-    uint8_t cells = pack_cells(p);
+    uint8_t cells = gw_pack_cells(p);
 
     if (b->packs_online == 0 || cells < b->min_cell_count) {
         b->min_cell_count = cells;

@@ -31,4 +31,21 @@ typedef struct gw_pack {
     uint64_t updated_ms;     /* platform time of the last good reading */
 } gw_pack_t;
 
+/* Counts clamped to the arrays: a driver bug or a corrupted struct must never
+ * make a reader index past them. */
+static inline uint8_t gw_pack_cells(const gw_pack_t *p)
+{
+    return p->cell_count > GW_MAX_CELLS ? GW_MAX_CELLS : p->cell_count;
+}
+
+/* Cell sensors are the first cell_temp_count of temp_dc[]. */
+static inline uint8_t gw_pack_cell_temps(const gw_pack_t *p)
+{
+    uint8_t n = p->cell_temp_count;
+    if (n > p->temp_count) {
+        n = p->temp_count;
+    }
+    return n > GW_MAX_TEMPS ? GW_MAX_TEMPS : n;
+}
+
 #endif

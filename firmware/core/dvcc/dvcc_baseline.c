@@ -66,20 +66,6 @@ static uint32_t pack_ov_limit_mv(const gw_dvcc_cfg_t *c, const gw_pack_t *p)
     return mv > UINT32_MAX ? UINT32_MAX : (uint32_t)mv;
 }
 
-static uint8_t pack_cells(const gw_pack_t *p)
-{
-    return p->cell_count > GW_MAX_CELLS ? GW_MAX_CELLS : p->cell_count;
-}
-
-static uint8_t pack_cell_temps(const gw_pack_t *p)
-{
-    uint8_t n = p->cell_temp_count;
-    if (n > p->temp_count) {
-        n = p->temp_count;
-    }
-    return n > GW_MAX_TEMPS ? GW_MAX_TEMPS : n;
-}
-
 /* Extremes of one pack, cells reading 0 mV ignored as in bank aggregation. */
 typedef struct pack_ext {
     uint16_t min_mv, max_mv;
@@ -91,7 +77,7 @@ static pack_ext_t pack_extremes(const gw_pack_t *p)
 {
     pack_ext_t e;
     memset(&e, 0, sizeof(e));
-    for (uint8_t i = 0; i < pack_cells(p); i++) {
+    for (uint8_t i = 0; i < gw_pack_cells(p); i++) {
         uint16_t mv = p->cell_mv[i];
         if (mv == 0) {
             continue;
@@ -104,7 +90,7 @@ static pack_ext_t pack_extremes(const gw_pack_t *p)
         }
         e.have_cells = true;
     }
-    for (uint8_t i = 0; i < pack_cell_temps(p); i++) {
+    for (uint8_t i = 0; i < gw_pack_cell_temps(p); i++) {
         int16_t t = p->temp_dc[i];
         if (!e.have_temps || t < e.min_dc) {
             e.min_dc = t;
