@@ -108,6 +108,19 @@ static void fmt_duration(double s, char *buf, size_t cap)
     }
 }
 
+/* --verbose: what crossed the wires, and the trace hash for determinism checks. */
+static void print_stats(const bench_result_t *r)
+{
+    const bench_run_stats_t *s = &r->stats;
+    printf("    %d checks; %llu events; rs485 %llu bytes, %llu collisions; %u requests, %u good "
+           "replies, %u timeouts, %u bad checksums, %u bad frames; can %llu frames (%.2f %% "
+           "load); trace %016llx\n",
+           r->nchecks, (unsigned long long)s->events, (unsigned long long)s->rs485_bytes,
+           (unsigned long long)s->rs485_collisions, s->tb.requests, s->tb.replies_ok,
+           s->tb.timeouts, s->tb.bad_checksum, s->tb.bad_frame, (unsigned long long)s->can_frames,
+           s->can_load_pct, (unsigned long long)s->trace_hash);
+}
+
 static void run_usage(FILE *f)
 {
     fprintf(f,
@@ -121,7 +134,7 @@ static void run_usage(FILE *f)
             "  --seed N         override every scenario's seed\n"
             "  --set KEY=VALUE  override a gateway setting (e.g. cell_ov_mv=3700); repeatable\n"
             "  --log FILE       write the gateway's log lines ('-' = stdout)\n"
-            "  --verbose        print every failure, not only the first\n"
+            "  --verbose        print every failure and the run's traffic figures and trace hash\n"
             "  --help           this text\n\n"
             "exit: 0 all passed, 1 an expectation or invariant failed, 2 usage or input error\n\n"
             "examples:\n"
@@ -268,6 +281,9 @@ int cmd_run(int argc, char **argv)
         if (res->passed) {
             passed++;
             printf("%-32s %10s %8s  %-6s\n", sc->name, simt, wall, "PASS");
+            if (verbose) {
+                print_stats(res);
+            }
         } else {
             failed++;
             jc->failed = true;
@@ -277,8 +293,9 @@ int cmd_run(int argc, char **argv)
             jc->details = details[i];
             printf("%-32s %10s %8s  %-6s %s\n", sc->name, simt, wall, "FAIL",
                    res->first_failure);
-            if (verbose && res->nfailed > 1) {
+            if (verbose) {
                 printf("%s", res->details);
+                print_stats(res);
             }
         }
         fflush(stdout);

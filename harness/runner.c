@@ -185,6 +185,44 @@ static void gx_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
     sim_charger_on_frame(&w->charger, f, t_us);
 }
 
+/* ---- the trace hash: same seed, same run, checked bit for bit ---- */
+
+static void hash_bytes(uint64_t *h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        *h = (*h ^ p[i]) * 0x100000001b3ull;
+    }
+}
+
+static void hash_can(void *ctx, int from, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    unsigned char rec[8 + 4 + 1 + 8 + 1];
+    for (int i = 0; i < 8; i++) {
+        rec[i] = (unsigned char)(t_us >> (8 * i));
+    }
+    for (int i = 0; i < 4; i++) {
+        rec[8 + i] = (unsigned char)(f->id >> (8 * i));
+    }
+    rec[12] = f->dlc;
+    memcpy(&rec[13], f->data, 8);
+    rec[21] = (unsigned char)from;
+    hash_bytes(&w->trace_hash, rec, sizeof rec);
+}
+
+static void hash_wire(void *ctx, int from, uint64_t t_us, uint8_t byte)
+{
+    bench_world_t *w = ctx;
+    unsigned char rec[10];
+    for (int i = 0; i < 8; i++) {
+        rec[i] = (unsigned char)(t_us >> (8 * i));
+    }
+    rec[8] = (unsigned char)from;
+    rec[9] = byte;
+    hash_bytes(&w->trace_hash, rec, sizeof rec);
+}
+
 /* ---- physics ---- */
 
 static void phys_tick(void *ctx, uint64_t now_us)
@@ -481,6 +519,9 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     }
     sim_wire_set_notify(&w->rs485, 0, gw_uart_notify, w);
     sim_wire_set_notify(&w->rs485, 1, emu_uart_notify, w);
+    w->trace_hash = 0xcbf29ce484222325ull;
+    sim_canbus_set_tap(&w->can, hash_can, w);
+    sim_wire_set_tap(&w->rs485, hash_wire, w);
 
     /* Checks: the scenario's expectations, then the invariants. */
     c->w = w;
@@ -543,6 +584,7 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     r->stats.can_frames = w->can.frames_total;
     r->stats.can_load_pct = sim_canbus_load_pct(&w->can);
     r->stats.tb = w->gw.tb.stats;
+    r->stats.trace_hash = w->trace_hash;
 
 out:
     sim_sched_free(&w->sched);

@@ -43,6 +43,7 @@ typedef struct bench_run_stats {
     uint64_t can_frames;
     double can_load_pct;
     gw_tb_stats_t tb;           /* the gateway driver's counters */
+    uint64_t trace_hash;        /* FNV-1a over every CAN frame and RS485 byte with its time */
 } bench_run_stats_t;
 
 typedef struct bench_result {
@@ -77,6 +78,7 @@ typedef struct bench_world {
     double last_phys_s;
     /* derived tracking for invariants */
     double ov_since_s, uv_since_s, cold_since_s;
+    uint64_t trace_hash;
     FILE *log;
 } bench_world_t;
 

@@ -82,12 +82,17 @@ grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by th
 expect_rc "broken under-voltage limit fails" 1 \
     "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 "$S/discharge_to_cutoff.yaml"
 
-# Same seed, same run: the gateway's log is identical twice.
-"$B" run --log "$WORK/log1" "$S/pack_silent.yaml" >/dev/null 2>&1
-"$B" run --log "$WORK/log2" "$S/pack_silent.yaml" >/dev/null 2>&1
-if [ -s "$WORK/log1" ] && cmp -s "$WORK/log1" "$WORK/log2"; then pass "deterministic run"; else fail "deterministic run"; fi
-"$B" run --seed 99 --log "$WORK/log3" "$S/pack_silent.yaml" >/dev/null 2>&1
-[ -s "$WORK/log3" ] && pass "--seed accepted" || fail "--seed accepted"
+# Same seed, same run: the gateway's log and the trace hash over every CAN
+# frame and RS485 byte are identical twice; another seed changes the trace.
+"$B" run --verbose --log "$WORK/log1" "$S/pack_silent.yaml" >"$WORK/v1" 2>&1
+"$B" run --verbose --log "$WORK/log2" "$S/pack_silent.yaml" >"$WORK/v2" 2>&1
+"$B" run --verbose --seed 99 "$S/pack_silent.yaml" >"$WORK/v3" 2>&1
+h1=$(sed -n 's/.*trace \([0-9a-f]*\).*/\1/p' "$WORK/v1")
+h2=$(sed -n 's/.*trace \([0-9a-f]*\).*/\1/p' "$WORK/v2")
+h3=$(sed -n 's/.*trace \([0-9a-f]*\).*/\1/p' "$WORK/v3")
+if [ -s "$WORK/log1" ] && cmp -s "$WORK/log1" "$WORK/log2"; then pass "deterministic log"; else fail "deterministic log"; fi
+if [ -n "$h1" ] && [ "$h1" = "$h2" ]; then pass "deterministic trace ($h1)"; else fail "deterministic trace ($h1 vs $h2)"; fi
+if [ -n "$h3" ] && [ "$h3" != "$h1" ]; then pass "--seed changes the run"; else fail "--seed changes the run ($h3)"; fi
 
 # JUnit XML is written and parses.
 expect_rc "junit run exits 0" 0 "$B" run --junit "$WORK/sub/junit.xml" "$S/pack_silent.yaml"
