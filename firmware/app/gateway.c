@@ -83,6 +83,20 @@ static void log_text(const gateway_t *gw, const char *a, const char *b)
     log_line(gw, &l);
 }
 
+/* "CCL 12.5 A: taper: near full" when the decision or its reason changes. */
+static void log_limit(const gateway_t *gw, const char *name, uint16_t da, const char *reason)
+{
+    line_t l = {.len = 0};
+    l.buf[0] = '\0';
+    line_str(&l, name);
+    line_uint(&l, da / 10u);
+    line_str(&l, ".");
+    line_uint(&l, da % 10u);
+    line_str(&l, " A: ");
+    line_str(&l, reason != NULL ? reason : "?");
+    log_line(gw, &l);
+}
+
 /* ---- init ---- */
 
 int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, uint64_t now_ms)
@@ -243,6 +257,17 @@ static void can_cycle(gateway_t *gw, uint64_t now_ms)
         log_text(gw, "fail-safe left", "");
     }
     gw->last_failsafe = failsafe;
+    /* Reasons are static strings, so a changed pointer is a changed reason. */
+    if (gw->limits.ccl_reason != gw->last_ccl_reason || (gw->limits.ccl_da == 0) != (gw->last_ccl_da == 0)) {
+        log_limit(gw, "CCL ", gw->limits.ccl_da, gw->limits.ccl_reason);
+    }
+    if (gw->limits.dcl_reason != gw->last_dcl_reason || (gw->limits.dcl_da == 0) != (gw->last_dcl_da == 0)) {
+        log_limit(gw, "DCL ", gw->limits.dcl_da, gw->limits.dcl_reason);
+    }
+    gw->last_ccl_reason = gw->limits.ccl_reason;
+    gw->last_dcl_reason = gw->limits.dcl_reason;
+    gw->last_ccl_da = gw->limits.ccl_da;
+    gw->last_dcl_da = gw->limits.dcl_da;
     set_outputs(gw, alarm);
 
     gw->next_can_ms += gw->cfg.can_period_ms;

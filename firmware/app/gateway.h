@@ -45,6 +45,8 @@ typedef struct gateway {
     uint64_t next_can_ms;
     uint8_t last_online;
     bool last_failsafe;
+    const char *last_ccl_reason, *last_dcl_reason;
+    uint16_t last_ccl_da, last_dcl_da;
     /* private (added): state-change tracking for logs and outputs */
     uint16_t last_online_mask;  /* bit = pack index online at the last check */
     bool last_scan_done;

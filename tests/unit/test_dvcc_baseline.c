@@ -169,9 +169,13 @@ static const struct seq_row seq[] = {
     {3300, 3350, 250, 250, 50, 1000, 2000, "normal", "normal", 0, 0, 0, 0},
     {3550, 3650, 250, 250, 50, 0, 0, "cell over-voltage", "cell over-voltage", HV, HV, 2, 2},
     {3500, 3600, 250, 250, 50, 0, 0, "cell over-voltage", "cell over-voltage", HV, HV, 0, 0}, /* latched */
-    {3500, 3549, 250, 250, 50, 1000, 2000, "normal", "normal", 0, 0, 0, 0},                 /* released */
+    /* OV released, but the taper it passed through stays latched */
+    {3500, 3549, 250, 250, 50, 100, 2000, "taper: near full", "normal", 0, 0, 0, 0},
     {3500, 3550, 250, 250, 50, 100, 2000, "taper: near full", "normal", 0, HV, 0, 0},
     {3300, 3350, 250, 250, 98, 100, 2000, "taper: near full", "normal", 0, 0, 0, 0},
+    {3300, 3390, 250, 250, 94, 100, 2000, "taper: near full", "normal", 0, 0, 0, 0}, /* latched */
+    {3300, 3390, 250, 250, 92, 1000, 2000, "normal", "normal", 0, 0, 0, 0},         /* released */
+    {3300, 3420, 250, 250, 92, 1000, 2000, "normal", "normal", 0, 0, 0, 0},
     {3300, 3350, 250, 250, 100, 0, 2000, "full", "normal", 0, 0, 0, 0},
     {2500, 2600, 250, 250, 50, 1000, 0, "normal", "cell under-voltage", LV, LV, 0, 2},
     {2800, 2900, 250, 250, 50, 1000, 0, "normal", "cell under-voltage", LV, LV, 0, 0},   /* latched */

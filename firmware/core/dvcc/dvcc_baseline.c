@@ -154,6 +154,25 @@ static void update_uv(gw_dvcc_baseline_t *d, const gw_bank_t *b)
     }
 }
 
+/* Taper near full, latched: the taper itself lowers the current and so the
+ * cells' IR rise, which would release an unlatched taper at once and make
+ * CCL flap between full and taper every poll (seen at 3 s period). It is
+ * released only well below both triggers. */
+#define TAPER_RELEASE_SOC_PCT 5u
+#define TAPER_RELEASE_MV 150u
+
+static void update_taper(gw_dvcc_baseline_t *d, const gw_bank_t *b)
+{
+    const gw_dvcc_cfg_t *c = &d->cfg;
+    bool have = b->cell_readings > 0;
+    if (b->soc_pct >= c->taper_soc_pct || (have && b->max_cell_mv >= c->taper_cell_mv)) {
+        d->taper_active = true;
+    } else if (d->taper_active && b->soc_pct + TAPER_RELEASE_SOC_PCT < c->taper_soc_pct &&
+               (!have || b->max_cell_mv + TAPER_RELEASE_MV < c->taper_cell_mv)) {
+        d->taper_active = false;
+    }
+}
+
 /* One temperature window with hysteresis: blocked outside [min_dc, max_dc],
  * released once back inside by hyst_dc. */
 static void update_temp_window(bool *cold, bool *hot, const gw_bank_t *b, int16_t min_dc,
@@ -281,8 +300,7 @@ static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, gw_limits_t
 
     out->ccl_da = clamp_u16((uint64_t)k * c->charge_da_per_pack);
     out->ccl_reason = "normal";
-    if (b->soc_pct >= c->taper_soc_pct ||
-        (b->cell_readings > 0 && b->max_cell_mv >= c->taper_cell_mv)) {
+    if (d->taper_active) {
         uint16_t taper = clamp_u16((uint64_t)k * c->taper_da_per_pack);
         if (taper < out->ccl_da) {
             out->ccl_da = taper;
@@ -343,6 +361,7 @@ void gw_dvcc_compute(gw_dvcc_baseline_t *d, const gw_bank_t *bank, const gw_pack
 
     update_ov(d, bank, packs, npacks);
     update_uv(d, bank);
+    update_taper(d, bank);
     update_temp_window(&d->chg_cold, &d->chg_hot, bank, c->charge_min_dc, c->charge_max_dc,
                        c->temp_hysteresis_dc);
     update_temp_window(&d->dis_cold, &d->dis_hot, bank, c->discharge_min_dc, c->discharge_max_dc,

@@ -25,7 +25,7 @@ typedef struct gw_dvcc_cfg {
     int16_t temp_hysteresis_dc;    /* default 30 */
     uint16_t charge_da_per_pack;   /* default 500 (50.0 A) */
     uint16_t discharge_da_per_pack;/* default 1000 (100.0 A) */
-    uint8_t taper_soc_pct;         /* SOC at or above: CCL = packs x taper current, default 98 */
+    uint8_t taper_soc_pct;         /* SOC at or above: CCL = packs x taper current (latched), default 98 */
     uint16_t taper_da_per_pack;    /* default 50 (5.0 A) */
     uint16_t taper_cell_mv;        /* any cell at or above: taper current too, default 3550 */
     uint16_t dvl_cell_mv;          /* DVL = cells x this, default 2800 */
@@ -38,6 +38,7 @@ typedef struct gw_dvcc_baseline {
     gw_dvcc_cfg_t cfg;     /* from init */
     /* private: hysteresis latches */
     bool ov_active, uv_active, chg_temp_block, dis_temp_block;
+    bool taper_active;             /* near full; released 5 % SOC and 150 mV below */
     /* private (added): which side of each latch tripped, for alarms and reasons */
     bool ov_by_pack;               /* last over-voltage trigger was a pack voltage */
     bool chg_cold, chg_hot, dis_cold, dis_hot;
