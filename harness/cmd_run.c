@@ -96,6 +96,25 @@ static int collect(path_list_t *out, const char *path)
     return rc;
 }
 
+/* JUnit class: "bmsbench." + the scenario's folder, so CI groups by family. */
+static char *class_of(const char *path)
+{
+    const char *end = strrchr(path, '/');
+    if (end == NULL) {
+        return strdup("bmsbench");
+    }
+    const char *start = end;
+    while (start > path && start[-1] != '/') {
+        start--;
+    }
+    size_t n = (size_t)(end - start);
+    char *s = malloc(n + 10);
+    if (s != NULL) {
+        snprintf(s, n + 10, "bmsbench.%.*s", (int)n, start);
+    }
+    return s;
+}
+
 static void fmt_duration(double s, char *buf, size_t cap)
 {
     long t = (long)(s + 0.5);
@@ -238,7 +257,8 @@ int cmd_run(int argc, char **argv)
     char **names = calloc((size_t)files.n, sizeof *names);
     char **msgs = calloc((size_t)files.n, sizeof *msgs);
     char **details = calloc((size_t)files.n, sizeof *details);
-    if (!sc || !res || !cases || !names || !msgs || !details) {
+    char **classes = calloc((size_t)files.n, sizeof *classes);
+    if (!sc || !res || !cases || !names || !msgs || !details || !classes) {
         fprintf(stderr, "bmsbench run: out of memory\n");
         return BENCH_EXIT_USAGE;
     }
@@ -249,7 +269,8 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < files.n; i++) {
         char err[1024];
         junit_case_t *jc = &cases[i];
-        jc->classname = "bmsbench.scenarios";
+        classes[i] = class_of(files.v[i]);
+        jc->classname = classes[i] != NULL ? classes[i] : "bmsbench";
         if (!bench_scenario_load(files.v[i], sc, bench_signal_resolve, NULL, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             names[i] = strdup(files.v[i]);
@@ -312,9 +333,9 @@ int cmd_run(int argc, char **argv)
         rc = BENCH_EXIT_USAGE;
     }
     for (int i = 0; i < files.n; i++) {
-        free(names[i]), free(msgs[i]), free(details[i]);
+        free(names[i]), free(msgs[i]), free(details[i]), free(classes[i]);
     }
-    free(names), free(msgs), free(details), free(cases), free(res), free(sc);
+    free(names), free(msgs), free(details), free(classes), free(cases), free(res), free(sc);
     free_paths(&files);
     if (log != NULL && log != stdout) {
         fclose(log);
