@@ -148,6 +148,9 @@ static bool split_current(const sim_bank_t *b, const double *ocv, const double *
 
 static void pack_protect(sim_pack_t *p)
 {
+    if (p->external_bms) {
+        return; /* an emulated BMS (e.g. TinyBMS) drives the switches itself */
+    }
     double vmin = p->cells[0].v;
     double vmax = p->cells[0].v;
     for (int i = 1; i < p->ncells; i++) {

@@ -38,6 +38,7 @@ typedef struct sim_pack {
     bool charge_fet;       /* closed = can charge (the pack BMS's own protection) */
     bool discharge_fet;
     bool disconnected;     /* scenario knob: pack removed from the bus */
+    bool external_bms;     /* FETs are driven by an emulated BMS, not by the built-in protection */
 } sim_pack_t;
 
 typedef struct sim_bank {

@@ -29,6 +29,16 @@ typedef struct gw_pack {
     uint8_t soc_pct;
     uint8_t soh_pct;
     uint64_t updated_ms;     /* platform time of the last good reading */
+
+    /* What the BMS itself allows or enforces, for families that report it
+     * (TinyBMS settings, SuperB); 0 / false when the BMS says nothing. DVCC
+     * never sends limits beyond these. */
+    bool bms_limits_valid;
+    uint32_t bms_max_charge_mv;  /* pack voltage the BMS charges to at most */
+    uint16_t bms_ccl_da;         /* charge current the BMS allows, 0.1 A */
+    uint16_t bms_dcl_da;         /* discharge current the BMS allows, 0.1 A */
+    bool bms_charge_off;         /* the BMS has opened its charge switch */
+    bool bms_discharge_off;      /* the BMS has opened its discharge switch */
 } gw_pack_t;
 
 /* Counts clamped to the arrays: a driver bug or a corrupted struct must never
