@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness/commands.h"
+#include "harness/family_dispatch.h"
 #include "harness/monitor.h"
 #include "topband/topband_frame.h"
 
@@ -657,6 +658,12 @@ static int decode_topband(int argc, char **argv, bool json)
 
 int cmd_decode(int argc, char **argv)
 {
+    static const bench_family_entry_t families[] = {{"tinybms", decode_tinybms_main}, {"canopen", decode_canopen_main}};
+    int family_rc;
+    if (bench_family_dispatch(argc, argv, families, sizeof families / sizeof families[0],
+                              &family_rc)) {
+        return family_rc;
+    }
     static const struct option long_opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},

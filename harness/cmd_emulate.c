@@ -13,6 +13,7 @@
 
 #include "emulators/topband/emu_topband.h"
 #include "harness/commands.h"
+#include "harness/family_dispatch.h"
 #include "sim/lfp_cell.h"
 
 #define EMU_CAPACITY_AH 100.0
@@ -214,6 +215,12 @@ static int serve_stdio(emu_topband_t *e)
 
 int cmd_emulate(int argc, char **argv)
 {
+    static const bench_family_entry_t families[] = {{"tinybms", emulate_tinybms_main}, {"superb", emulate_superb_main}};
+    int family_rc;
+    if (bench_family_dispatch(argc, argv, families, sizeof families / sizeof families[0],
+                              &family_rc)) {
+        return family_rc;
+    }
     emulate_opts_t o = {0, 1, 16, EMU_TB_EET, 50.0, 1, NULL};
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0) {
