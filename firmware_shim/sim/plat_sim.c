@@ -22,19 +22,42 @@ static size_t sim_uart_write(void *ctx, unsigned port, const uint8_t *buf, size_
     return sim_wire_write(p->uart, p->uart_end, buf, len);
 }
 
+/* The queue of CAN `bus`, or NULL when that bus is not bound. */
+static int bus_queue(plat_sim_t *p, unsigned bus, sim_canbus_t **b, int *node,
+                     plat_can_frame_t **q, unsigned **head, unsigned **len, uint64_t **refused)
+{
+    if (bus == 0 && p->bus != NULL) {
+        *b = p->bus, *node = p->can_node, *q = p->rxq;
+        *head = &p->rxq_head, *len = &p->rxq_len, *refused = &p->tx_refused;
+        return 0;
+    }
+    if (bus >= 1 && bus < PLAT_SIM_BUSES && p->extra[bus - 1].bus != NULL) {
+        struct plat_sim_can *x = &p->extra[bus - 1];
+        *b = x->bus, *node = x->node, *q = x->rxq;
+        *head = &x->rxq_head, *len = &x->rxq_len, *refused = &x->tx_refused;
+        return 0;
+    }
+    return -1;
+}
+
 static int sim_can_send(void *ctx, unsigned bus, const plat_can_frame_t *f)
 {
     plat_sim_t *p = ctx;
-    if (bus != 0 || p->bus == NULL || f->dlc > 8) {
+    sim_canbus_t *b;
+    int node;
+    plat_can_frame_t *q;
+    unsigned *head, *len;
+    uint64_t *refused;
+    if (bus_queue(p, bus, &b, &node, &q, &head, &len, &refused) != 0 || f->dlc > 8) {
         return PLAT_E_IO;
     }
     sim_can_frame_t sf;
     sf.id = f->id;
     sf.dlc = f->dlc;
     memcpy(sf.data, f->data, sizeof sf.data);
-    if (sim_canbus_send(p->bus, p->can_node, &sf) != 0) {
+    if (sim_canbus_send(b, node, &sf) != 0) {
         /* Like a real controller with a full mailbox: the caller retries later. */
-        p->tx_refused++;
+        (*refused)++;
         return PLAT_E_BUSY;
     }
     return PLAT_OK;
@@ -43,12 +66,17 @@ static int sim_can_send(void *ctx, unsigned bus, const plat_can_frame_t *f)
 static int sim_can_recv(void *ctx, unsigned bus, plat_can_frame_t *f)
 {
     plat_sim_t *p = ctx;
-    if (bus != 0 || p->rxq_len == 0) {
+    sim_canbus_t *b;
+    int node;
+    plat_can_frame_t *q;
+    unsigned *head, *len;
+    uint64_t *refused;
+    if (bus_queue(p, bus, &b, &node, &q, &head, &len, &refused) != 0 || *len == 0) {
         return 0;
     }
-    *f = p->rxq[p->rxq_head];
-    p->rxq_head = (p->rxq_head + 1) % PLAT_SIM_RXQ;
-    p->rxq_len--;
+    *f = q[*head];
+    *head = (*head + 1) % PLAT_SIM_RXQ;
+    (*len)--;
     return 1;
 }
 
@@ -68,20 +96,33 @@ static void sim_log(void *ctx, const char *line)
     }
 }
 
+static void rx_push(plat_can_frame_t *q, unsigned head, unsigned *len, uint64_t *dropped,
+                    const sim_can_frame_t *f)
+{
+    if (*len == PLAT_SIM_RXQ) {
+        (*dropped)++;
+        return;
+    }
+    plat_can_frame_t *d = &q[(head + *len) % PLAT_SIM_RXQ];
+    d->id = f->id;
+    d->dlc = f->dlc;
+    memcpy(d->data, f->data, sizeof d->data);
+    (*len)++;
+}
+
 /* CAN bus delivers a frame to our node: queue it for can_recv. */
 static void sim_can_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
 {
     plat_sim_t *p = ctx;
     (void)t_us;
-    if (p->rxq_len == PLAT_SIM_RXQ) {
-        p->rx_dropped++;
-        return;
-    }
-    plat_can_frame_t *d = &p->rxq[(p->rxq_head + p->rxq_len) % PLAT_SIM_RXQ];
-    d->id = f->id;
-    d->dlc = f->dlc;
-    memcpy(d->data, f->data, sizeof d->data);
-    p->rxq_len++;
+    rx_push(p->rxq, p->rxq_head, &p->rxq_len, &p->rx_dropped, f);
+}
+
+static void sim_can_rx_extra(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
+{
+    struct plat_sim_can *x = ctx;
+    (void)t_us;
+    rx_push(x->rxq, x->rxq_head, &x->rxq_len, &x->rx_dropped, f);
 }
 
 int plat_sim_init(plat_sim_t *p, sim_sched_t *s, sim_wire_t *uart, int end, sim_canbus_t *bus)
@@ -112,4 +153,21 @@ void plat_sim_set_log(plat_sim_t *p, plat_sim_log_fn fn, void *ctx)
 {
     p->log_fn = fn;
     p->log_ctx = ctx;
+}
+
+int plat_sim_add_can(plat_sim_t *p, unsigned bus, sim_canbus_t *b)
+{
+    if (bus < 1 || bus >= PLAT_SIM_BUSES || b == NULL) {
+        return -1;
+    }
+    struct plat_sim_can *x = &p->extra[bus - 1];
+    memset(x, 0, sizeof *x);
+    x->owner = p;
+    x->bus = b;
+    x->node = sim_canbus_attach(b, sim_can_rx_extra, x);
+    if (x->node < 0) {
+        x->bus = NULL;
+        return -1;
+    }
+    return 0;
 }

@@ -13,6 +13,7 @@
 #include "sim/wire.h"
 
 #define PLAT_SIM_RXQ 64
+#define PLAT_SIM_BUSES 2   /* CAN 0: Victron side; CAN 1: a BMS bus (CANopen families) */
 
 typedef void (*plat_sim_log_fn)(void *ctx, uint64_t t_us, const char *line);
 
@@ -27,6 +28,14 @@ typedef struct plat_sim {
     unsigned rxq_head, rxq_len;
     uint64_t rx_dropped;        /* received frames lost to a full queue */
     uint64_t tx_refused;        /* frames the controller queue refused */
+    struct plat_sim_can {       /* CAN 1.. (private) */
+        struct plat_sim *owner;
+        sim_canbus_t *bus;
+        int node;
+        plat_can_frame_t rxq[PLAT_SIM_RXQ];
+        unsigned rxq_head, rxq_len;
+        uint64_t rx_dropped, tx_refused;
+    } extra[PLAT_SIM_BUSES - 1];
     bool gpio[PLAT_GPIO_COUNT];
     plat_sim_log_fn log_fn;
     void *log_ctx;
@@ -36,5 +45,7 @@ typedef struct plat_sim {
  * -1 when the bus has no free node. */
 int plat_sim_init(plat_sim_t *p, sim_sched_t *s, sim_wire_t *uart, int end, sim_canbus_t *bus);
 void plat_sim_set_log(plat_sim_t *p, plat_sim_log_fn fn, void *ctx);
+/* Bind CAN `bus` (1 .. PLAT_SIM_BUSES-1) to a new node on `b`. 0, or -1. */
+int plat_sim_add_can(plat_sim_t *p, unsigned bus, sim_canbus_t *b);
 
 #endif

@@ -326,6 +326,47 @@ static void test_dvcc_blocking_per_pack(void **state)
     STREQ(0, "dcl reason", lim.dcl_reason, "cell under-voltage");
 }
 
+/* Limits the packs' own BMSes report are never exceeded, and a pack whose
+ * BMS opened a switch counts as blocking and carries no current that way. */
+static void test_dvcc_respects_bms_limits(void **state)
+{
+    (void)state;
+    gw_dvcc_baseline_t d;
+    gw_dvcc_init(&d, NULL);
+    gw_pack_t p[2];
+    gw_limits_t lim;
+    make_pack(&p[0], 0, 3300, 3300, 250, 250, 50);
+    make_pack(&p[1], 1, 3300, 3300, 250, 250, 50);
+    p[0].bms_limits_valid = true;
+    p[0].bms_ccl_da = 300;            /* 30 A, below the 50 A per pack */
+    p[0].bms_dcl_da = 2000;           /* above the 100 A per pack: no effect */
+    p[0].bms_max_charge_mv = 55200;   /* below 16 x 3.50 V */
+    compute(&d, p, 2, true, &lim);
+    EQ(0, "ccl", lim.ccl_da, 800);
+    STREQ(0, "ccl reason", lim.ccl_reason, "BMS charge limit");
+    EQ(0, "dcl", lim.dcl_da, 2000);
+    EQ(0, "cvl", lim.cvl_dv, 552);
+
+    p[1].bms_charge_off = true;       /* pack 1 opened its charge switch */
+    compute(&d, p, 2, true, &lim);
+    EQ(1, "ccl", lim.ccl_da, 300);
+    EQ(1, "blocking charge", lim.packs_blocking_charge, 1);
+    EQ(1, "blocking discharge", lim.packs_blocking_discharge, 0);
+
+    p[0].bms_charge_off = true;       /* both: nothing can charge */
+    compute(&d, p, 2, true, &lim);
+    EQ(2, "ccl", lim.ccl_da, 0);
+    STREQ(2, "ccl reason", lim.ccl_reason, "BMS charge switch open");
+    EQ(2, "dcl", lim.dcl_da, 2000);
+
+    p[0].bms_discharge_off = true;
+    p[1].bms_discharge_off = true;
+    compute(&d, p, 2, true, &lim);
+    EQ(3, "dcl", lim.dcl_da, 0);
+    STREQ(3, "dcl reason", lim.dcl_reason, "BMS discharge switch open");
+    EQ(3, "blocking discharge", lim.packs_blocking_discharge, 2);
+}
+
 /* A hostile pack count must not be trusted past the array. */
 static void test_dvcc_clamps_pack_count(void **state)
 {
@@ -355,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_dvcc_pack_over_voltage),
         cmocka_unit_test(test_dvcc_fail_safe),
         cmocka_unit_test(test_dvcc_blocking_per_pack),
+        cmocka_unit_test(test_dvcc_respects_bms_limits),
         cmocka_unit_test(test_dvcc_clamps_pack_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

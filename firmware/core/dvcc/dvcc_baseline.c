@@ -243,10 +243,10 @@ static void count_blocking(const gw_dvcc_cfg_t *c, const gw_pack_t *packs, size_
         bool dis_t = e.have_temps &&
                      (e.min_dc < c->discharge_min_dc || e.max_dc > c->discharge_max_dc);
         /* Over-voltage blocks both directions, mirroring the bank rule. */
-        if (ov || chg_t) {
+        if (ov || chg_t || p->bms_charge_off) {
             out->packs_blocking_charge++;
         }
-        if (ov || uv || dis_t) {
+        if (ov || uv || dis_t || p->bms_discharge_off) {
             out->packs_blocking_discharge++;
         }
     }
@@ -291,17 +291,44 @@ static void set_warnings(const gw_dvcc_baseline_t *d, const gw_bank_t *b, gw_lim
         pair(cells && (uint32_t)(b->max_cell_mv - b->min_cell_mv) >= c->imbalance_warn_mv);
 }
 
+/* What the packs' own BMSes allow, over online packs: how many can take
+ * current that way, and the sum of what they allow (each pack's own limit
+ * when it reports one, else per_pack_da). A pack whose BMS opened that
+ * switch counts for nothing. */
+static void bms_allowance(const gw_pack_t *packs, size_t n, bool charge, uint16_t per_pack_da,
+                          uint8_t *usable, uint64_t *sum_da)
+{
+    *usable = 0;
+    *sum_da = 0;
+    for (size_t i = 0; i < n; i++) {
+        const gw_pack_t *p = &packs[i];
+        if (!p->online || (charge ? p->bms_charge_off : p->bms_discharge_off)) {
+            continue;
+        }
+        (*usable)++;
+        uint16_t own = charge ? p->bms_ccl_da : p->bms_dcl_da;
+        *sum_da += (p->bms_limits_valid && own > 0 && own < per_pack_da) ? own : per_pack_da;
+    }
+}
+
 /* CCL: the later rule overrides the earlier one, most severe last, so the
  * reason always names what actually set the value. */
-static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, gw_limits_t *out)
+static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, const gw_pack_t *packs,
+                    size_t n, gw_limits_t *out)
 {
     const gw_dvcc_cfg_t *c = &d->cfg;
-    uint8_t k = b->packs_online;
+    uint8_t k;
+    uint64_t allowed_da;
+    bms_allowance(packs, n, true, c->charge_da_per_pack, &k, &allowed_da);
 
-    out->ccl_da = clamp_u16((uint64_t)k * c->charge_da_per_pack);
-    out->ccl_reason = "normal";
+    out->ccl_da = clamp_u16(allowed_da);
+    out->ccl_reason = allowed_da < (uint64_t)k * c->charge_da_per_pack ? "BMS charge limit"
+                                                                         : "normal";
+    if (k == 0 && b->packs_online > 0) {
+        out->ccl_reason = "BMS charge switch open";
+    }
     if (d->taper_active) {
-        uint16_t taper = clamp_u16((uint64_t)k * c->taper_da_per_pack);
+        uint16_t taper = clamp_u16((uint64_t)b->packs_online * c->taper_da_per_pack);
         if (taper < out->ccl_da) {
             out->ccl_da = taper;
             out->ccl_reason = "taper: near full";
@@ -321,10 +348,20 @@ static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, gw_limits_t
     }
 }
 
-static void set_dcl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, gw_limits_t *out)
+static void set_dcl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, const gw_pack_t *packs,
+                    size_t n, gw_limits_t *out)
 {
-    out->dcl_da = clamp_u16((uint64_t)b->packs_online * d->cfg.discharge_da_per_pack);
-    out->dcl_reason = "normal";
+    uint8_t k;
+    uint64_t allowed_da;
+    bms_allowance(packs, n, false, d->cfg.discharge_da_per_pack, &k, &allowed_da);
+
+    out->dcl_da = clamp_u16(allowed_da);
+    out->dcl_reason = allowed_da < (uint64_t)k * d->cfg.discharge_da_per_pack
+                          ? "BMS discharge limit"
+                          : "normal";
+    if (k == 0 && b->packs_online > 0) {
+        out->dcl_reason = "BMS discharge switch open";
+    }
     if (d->dis_temp_block) {
         out->dcl_da = 0;
         out->dcl_reason = "discharge temperature";
@@ -373,12 +410,20 @@ void gw_dvcc_compute(gw_dvcc_baseline_t *d, const gw_bank_t *bank, const gw_pack
     uint32_t cells = bank->min_cell_count ? bank->min_cell_count : FALLBACK_CELLS;
     out->cvl_dv = cells_to_dv(cells, c->cvl_cell_mv);
     out->dvl_dv = cells_to_dv(cells, c->dvl_cell_mv);
+    /* Never ask for more than a pack's own BMS charges to. */
+    for (size_t i = 0; i < npacks; i++) {
+        const gw_pack_t *p = &packs[i];
+        if (p->online && p->bms_limits_valid && p->bms_max_charge_mv > 0 &&
+            p->bms_max_charge_mv / 100u < out->cvl_dv) {
+            out->cvl_dv = (uint16_t)(p->bms_max_charge_mv / 100u);
+        }
+    }
     d->last_cvl_dv = out->cvl_dv;
     d->last_dvl_dv = out->dvl_dv;
     d->have_last = true;
 
-    set_ccl(d, bank, out);
-    set_dcl(d, bank, out);
+    set_ccl(d, bank, packs, npacks, out);
+    set_dcl(d, bank, packs, npacks, out);
     set_alarms(d, out);
     set_warnings(d, bank, out);
     count_blocking(c, packs, npacks, out);
