@@ -49,3 +49,4 @@ function(bms_fuzz_target)
 endfunction()
 
 bms_fuzz_target(NAME topband_frame LIBS gw_core)
+bms_fuzz_target(NAME topband_request LIBS emu_topband gw_core)
