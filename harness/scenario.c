@@ -12,7 +12,7 @@
 
 /* Scenario files are small; this keeps a wrong path (a log, a disk image) from eating memory. */
 #define SC_MAX_FILE_BYTES (1024 * 1024)
-#define SC_MAX_KEYS 16
+#define SC_MAX_KEYS 24
 #define SC_MAX_DURATION_S (8760.0 * 3600.0)
 
 typedef struct sc_ctx {
@@ -341,18 +341,54 @@ static bool get_variant(sc_ctx_t *c, yaml_node_t *n, int *family)
 }
 
 /* The pack keys shared by the bank defaults and each pack of a list. */
+static bool parse_firmware(sc_ctx_t *c, yaml_node_t *n, const char *key, uint16_t *out)
+{
+    double v;
+    if (!get_num_range(c, n, key, 0.1, 99.99, &v)) {
+        return false;
+    }
+    /* "1.6" -> 0x0106, "1.12" -> 0x010C: major.minor as written. */
+    const char *t = text_of(n);
+    const char *dot = strchr(t, '.');
+    long major = strtol(t, NULL, 10);
+    long minor = dot != NULL ? strtol(dot + 1, NULL, 10) : 0;
+    if (major < 0 || major > 99 || minor < 0 || minor > 99) {
+        return fail_mark(c, n->start_mark, "%s must look like 1.6 (got '%.40s')", key, t);
+    }
+    *out = (uint16_t)((major << 8) | minor);
+    return true;
+}
+
 static bool parse_pack_fields(sc_ctx_t *c, const keymap_t *km, bench_pack_cfg_t *pk)
 {
     yaml_node_t *n;
     double cells_d = 0;
+    bench_family_t fam = c->sc->bank.kind;
     if ((n = km_get(km, "cells")) != NULL) {
         if (!get_num(c, n, "cells", &cells_d)) {
             return false;
         }
-        if (cells_d != 15 && cells_d != 16) {
+        if (fam == BENCH_FAM_TOPBAND && cells_d != 15 && cells_d != 16) {
             return fail_mark(c, n->start_mark, "cells must be 15 or 16 (got %g)", cells_d);
         }
+        if (fam == BENCH_FAM_TINYBMS && (cells_d < 4 || cells_d > 16 || cells_d != (int)cells_d)) {
+            return fail_mark(c, n->start_mark, "cells must be 4..16 for a TinyBMS (got %g)",
+                             cells_d);
+        }
+        if (fam == BENCH_FAM_SUPERB && cells_d != 4) {
+            return fail_mark(c, n->start_mark, "cells must be 4 for a SuperB 12.8 V pack (got %g)",
+                             cells_d);
+        }
         pk->cells = (int)cells_d;
+    }
+    if ((n = km_get(km, "firmware")) != NULL) {
+        if (fam != BENCH_FAM_SUPERB) {
+            return fail_mark(c, km_key(km, "firmware")->start_mark,
+                             "'firmware' applies to superb packs only");
+        }
+        if (!parse_firmware(c, n, "firmware", &pk->fw_version)) {
+            return false;
+        }
     }
     if ((n = km_get(km, "capacity_ah")) != NULL) {
         if (!get_num_range(c, n, "capacity_ah", 0, 100000, &pk->capacity_ah)) {
@@ -369,22 +405,32 @@ static bool parse_pack_fields(sc_ctx_t *c, const keymap_t *km, bench_pack_cfg_t 
         !get_num_range(c, n, "temperature", -50, 150, &pk->temperature_c)) {
         return false;
     }
-    if ((n = km_get(km, "variant")) != NULL && !get_variant(c, n, &pk->family)) {
-        return false;
+    if ((n = km_get(km, "variant")) != NULL) {
+        if (fam != BENCH_FAM_TOPBAND) {
+            return fail_mark(c, km_key(km, "variant")->start_mark,
+                             "'variant' applies to topband packs only");
+        }
+        if (!get_variant(c, n, &pk->family)) {
+            return false;
+        }
     }
     if ((n = km_get(km, "cycles")) != NULL &&
         !get_int_range(c, n, "cycles", 0, 1000000, &pk->cycles)) {
         return false;
     }
-    if ((n = km_get(km, "address")) != NULL &&
-        !get_int_range(c, n, "address", 0, BENCH_MAX_PACKS - 1, &pk->address)) {
-        return false;
+    if ((n = km_get(km, "address")) != NULL) {
+        int lo = fam == BENCH_FAM_SUPERB ? 1 : 0;
+        int hi = fam == BENCH_FAM_SUPERB ? 127 : BENCH_MAX_PACKS - 1;
+        if (!get_int_range(c, n, fam == BENCH_FAM_SUPERB ? "address (node id)" : "address", lo,
+                           hi, &pk->address)) {
+            return false;
+        }
     }
     return true;
 }
 
 static const char *const pack_keys[] = {"cells", "capacity_ah", "soc", "temperature",
-                                        "variant", "address", "cycles"};
+                                        "variant", "address", "cycles", "firmware"};
 
 static bool parse_pack_list(sc_ctx_t *c, yaml_node_t *list, const bench_pack_cfg_t *defaults)
 {
@@ -402,7 +448,7 @@ static bool parse_pack_list(sc_ctx_t *c, yaml_node_t *list, const bench_pack_cfg
         keymap_t km = {.where = "pack", .names = pack_keys, .n = COUNT_OF(pack_keys)};
         bench_pack_cfg_t *pk = &bank->packs[n];
         *pk = *defaults;
-        pk->address = n;
+        pk->address = c->sc->bank.kind == BENCH_FAM_SUPERB ? n + 1 : n;
         if (!collect(c, item, "packs", &km) || !parse_pack_fields(c, &km, pk)) {
             return false;
         }
@@ -418,6 +464,9 @@ static bool parse_pack_list(sc_ctx_t *c, yaml_node_t *list, const bench_pack_cfg
     if (n == 0) {
         return fail_mark(c, list->start_mark, "packs is an empty list: give at least one pack");
     }
+    if (bank->kind == BENCH_FAM_TINYBMS && n != 1) {
+        return fail_mark(c, list->start_mark, "a tinybms bank is one TinyBMS: give one pack");
+    }
     bank->npacks = n;
     return true;
 }
@@ -426,7 +475,7 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
 {
     static const char *const keys[] = {"family", "packs", "cells", "capacity_ah", "soc",
                                        "temperature", "variant", "cycles", "capacity_spread",
-                                       "soc_spread"};
+                                       "soc_spread", "firmware"};
     keymap_t km = {.where = "bank", .names = keys, .n = COUNT_OF(keys)};
     bench_bank_cfg_t *bank = &c->sc->bank;
     if (!collect(c, node, "bank", &km) || !require(c, &km, node, "family") ||
@@ -438,14 +487,23 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
     if (!get_text(c, fam, "family", "a bank family", &s)) {
         return false;
     }
-    if (strcmp(s, "topband") != 0) {
-        return fail_mark(c, fam->start_mark,
-                         "unsupported bank family '%.40s' (only 'topband' is supported now)", s);
+    static const char *const families[] = {"topband", "tinybms", "superb"};
+    int kind = -1;
+    for (int i = 0; i < COUNT_OF(families); i++) {
+        if (strcmp(s, families[i]) == 0) {
+            kind = i;
+        }
     }
-    snprintf(bank->family, sizeof(bank->family), "%s", "topband");
+    if (kind < 0) {
+        return fail_mark(c, fam->start_mark,
+                         "unknown bank family '%.40s' (expected topband, tinybms or superb)", s);
+    }
+    snprintf(bank->family, sizeof(bank->family), "%s", families[kind]);
+    bank->kind = (bench_family_t)kind;
 
-    bench_pack_cfg_t defaults = {.cells = 16, .capacity_ah = 100, .soc_pct = 50,
-                                 .temperature_c = 25, .family = 0, .address = 0, .cycles = 0};
+    bench_pack_cfg_t defaults = {.cells = kind == BENCH_FAM_SUPERB ? 4 : 16,
+                                 .capacity_ah = 100, .soc_pct = 50, .temperature_c = 25,
+                                 .family = 0, .address = 0, .cycles = 0, .fw_version = 0x0106};
     if (!parse_pack_fields(c, &km, &defaults)) {
         return false;
     }
@@ -472,9 +530,12 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
     if (!get_int_range(c, packs, "packs", 1, BENCH_MAX_PACKS, &count)) {
         return false;
     }
+    if (bank->kind == BENCH_FAM_TINYBMS && count != 1) {
+        return fail_mark(c, packs->start_mark, "a tinybms bank is one TinyBMS: packs must be 1");
+    }
     for (int i = 0; i < count; i++) {
         bank->packs[i] = defaults;
-        bank->packs[i].address = i;
+        bank->packs[i].address = bank->kind == BENCH_FAM_SUPERB ? i + 1 : i;
     }
     bank->npacks = count;
     return true;
@@ -593,26 +654,44 @@ static const action_def_t actions[] = {
     {"load", BENCH_ACT_LOAD, false, false, false, 0, 10000, "A"},
     {"ambient", BENCH_ACT_AMBIENT, false, false, false, -50, 150, "degC"},
     {"bus_garbage", BENCH_ACT_BUS_GARBAGE, false, false, false, 1, 4096, "bytes"},
+    {"reboot", BENCH_ACT_REBOOT, true, false, false, 0, 0, ""},
+    {"firmware", BENCH_ACT_FIRMWARE, true, false, false, 0, 0, ""},
+    {"bms_setting", BENCH_ACT_BMS_SETTING, false, false, false, 0, 65535, ""},
 };
 
-static const char *const fault_names[] = {"silent", "late", "bad_checksum", "truncated",
-                                          "garbage", "wrong_address", "frozen"};
+/* Fault knobs per family, as each emulator offers them. */
+static const char *const fault_names_topband[] = {"silent", "late", "bad_checksum", "truncated",
+                                                  "garbage", "wrong_address", "frozen"};
+static const char *const fault_names_tinybms[] = {"silent", "late", "bad_crc", "truncated",
+                                                  "nack_storm", "stuck_asleep", "frozen"};
+static const char *const fault_names_superb[] = {"silent", "late", "abort", "wrong_toggle",
+                                                 "no_heartbeat", "bus_off"};
 
 static bool parse_fault(sc_ctx_t *c, yaml_node_t *n, bench_event_t *ev)
 {
     const char *s;
+    const char *const *fault_names = fault_names_topband;
+    int nfaults = COUNT_OF(fault_names_topband);
+    if (c->sc->bank.kind == BENCH_FAM_TINYBMS) {
+        fault_names = fault_names_tinybms;
+        nfaults = COUNT_OF(fault_names_tinybms);
+    } else if (c->sc->bank.kind == BENCH_FAM_SUPERB) {
+        fault_names = fault_names_superb;
+        nfaults = COUNT_OF(fault_names_superb);
+    }
     if (!get_text(c, n, "fault", "a fault name", &s)) {
         return false;
     }
-    for (int i = 0; i < COUNT_OF(fault_names); i++) {
+    for (int i = 0; i < nfaults; i++) {
         if (strcmp(s, fault_names[i]) == 0) {
             snprintf(ev->text, sizeof(ev->text), "%s", fault_names[i]);
             return true;
         }
     }
     char list[160];
-    join_names(fault_names, COUNT_OF(fault_names), list, sizeof(list));
-    return fail_mark(c, n->start_mark, "unknown fault '%.40s' (expected one of: %s)", s, list);
+    join_names(fault_names, nfaults, list, sizeof(list));
+    return fail_mark(c, n->start_mark, "unknown fault '%.40s' for a %s bank (expected one of: %s)",
+                     s, c->sc->bank.family, list);
 }
 
 static bool parse_flag_true(sc_ctx_t *c, yaml_node_t *n, const char *key)
@@ -678,8 +757,10 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
 
 static const char *const event_keys[] = {"at", "temperature", "cell_soc", "cell_capacity",
                                          "cell_offset", "fault", "clear_faults", "charger",
-                                         "load", "ambient", "bus_garbage", "pack", "cell",
-                                         "late"};
+                                         "load", "ambient", "bus_garbage", "reboot", "firmware",
+                                         "bms_setting", "pack", "cell", "late", "register"};
+_Static_assert(sizeof event_keys / sizeof event_keys[0] <= SC_MAX_KEYS,
+               "a keymap holds at most SC_MAX_KEYS keys");
 
 static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
 {
@@ -719,9 +800,23 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         return fail_mark(c, item->start_mark,
                          "event needs exactly one action (one of: temperature, cell_soc, "
                          "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                         "ambient, bus_garbage)");
+                         "ambient, bus_garbage, reboot, firmware, bms_setting)");
     }
     ev->action = a->act;
+    yaml_node_t *reg = km_get(&km, "register");
+    if ((reg != NULL) != (a->act == BENCH_ACT_BMS_SETTING)) {
+        return fail_mark(c, reg != NULL ? km_key(&km, "register")->start_mark : item->start_mark,
+                         reg != NULL ? "'register' only applies to 'bms_setting'"
+                                     : "bms_setting needs 'register' (e.g. 315)");
+    }
+    bench_family_t fam = c->sc->bank.kind;
+    if ((a->act == BENCH_ACT_FIRMWARE && fam != BENCH_FAM_SUPERB) ||
+        (a->act == BENCH_ACT_BMS_SETTING && fam != BENCH_FAM_TINYBMS) ||
+        (a->act == BENCH_ACT_BUS_GARBAGE && fam == BENCH_FAM_SUPERB) ||
+        (a->act == BENCH_ACT_REBOOT && fam == BENCH_FAM_TOPBAND)) {
+        return fail_mark(c, km_key(&km, a->key)->start_mark, "'%s' does not apply to a %s bank",
+                         a->key, c->sc->bank.family);
+    }
     yaml_node_t *late = km_get(&km, "late");
     if (late != NULL && a->act != BENCH_ACT_FAULT) {
         return fail_mark(c, km_key(&km, "late")->start_mark,
@@ -749,8 +844,26 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         }
         return true;
     case BENCH_ACT_CLEAR_FAULTS:
+    case BENCH_ACT_REBOOT:
         ev->value = 1;
         return parse_flag_true(c, an, a->key);
+    case BENCH_ACT_FIRMWARE: {
+        uint16_t v;
+        if (!parse_firmware(c, an, a->key, &v)) {
+            return false;
+        }
+        ev->value = v;
+        return true;
+    }
+    case BENCH_ACT_BMS_SETTING: {
+        int v;
+        if (!get_int_range(c, reg, "register", 300, 399, &ev->reg) ||
+            !get_int_range(c, an, a->key, 0, 65535, &v)) {
+            return false;
+        }
+        ev->value = v;
+        return true;
+    }
     case BENCH_ACT_BUS_GARBAGE: {
         int bytes;
         if (!get_int_range(c, an, a->key, (int)a->lo, (int)a->hi, &bytes)) {

@@ -14,18 +14,26 @@
 #define BENCH_MAX_EXPECTS 32
 #define BENCH_MAX_GWSET 16
 
+typedef enum bench_family {
+    BENCH_FAM_TOPBAND = 0,  /* Topband/EET packs on RS485 */
+    BENCH_FAM_TINYBMS,      /* one TinyBMS on a UART */
+    BENCH_FAM_SUPERB,       /* SuperB Epsilon V2 batteries on CANopen */
+} bench_family_t;
+
 typedef struct bench_pack_cfg {
-    int cells;              /* 15 or 16 */
+    int cells;              /* topband 15 or 16; tinybms 4..16; superb 4 */
     double capacity_ah;
     double soc_pct;
     double temperature_c;
     int family;             /* 0 = eet, 1 = topbms */
-    int address;            /* RS485 address, default = index */
+    int address;            /* RS485 address (default index) or CANopen node id (default index + 1) */
     int cycles;
+    uint16_t fw_version;    /* superb: 0x0106 = 1.6 (default) */
 } bench_pack_cfg_t;
 
 typedef struct bench_bank_cfg {
-    char family[16];        /* "topband" */
+    char family[16];        /* "topband", "tinybms" or "superb" */
+    bench_family_t kind;
     int npacks;
     bench_pack_cfg_t packs[BENCH_MAX_PACKS];
     double capacity_spread_pct;  /* sd of cell capacity, default 1 */
@@ -48,7 +56,10 @@ typedef enum bench_action {
     BENCH_ACT_CHARGER,          /* charger_a = value */
     BENCH_ACT_LOAD,             /* load_a = value */
     BENCH_ACT_AMBIENT,          /* ambient degC = value */
-    BENCH_ACT_BUS_GARBAGE,      /* value bytes of noise on the RS485 line */
+    BENCH_ACT_BUS_GARBAGE,      /* value bytes of noise on the BMS line */
+    BENCH_ACT_REBOOT,           /* the pack's BMS restarts */
+    BENCH_ACT_FIRMWARE,         /* superb: firmware version = value (1.6 -> 0x0106) */
+    BENCH_ACT_BMS_SETTING,      /* tinybms: setting register `reg` = value, as the BMS's own tool would */
 } bench_action_t;
 
 typedef struct bench_event {
@@ -58,6 +69,7 @@ typedef struct bench_event {
     int cell;               /* 0-based, -1 = all cells */
     double value;           /* action value; fault late: the delay in ms */
     char text[32];          /* fault name */
+    int reg;                /* bms_setting: register number */
     int line, col;          /* where it was written */
 } bench_event_t;
 

@@ -205,12 +205,12 @@ static const bad_row_t bad_rows[] = {
     {"empty", "1:1: the file is empty: a scenario needs name, description, duration, bank and "
               "expect"},
     {"event_after_end", "9:9: event at 5h is after the end of the scenario (duration 4h)"},
-    {"event_bad_fault", "10:12: unknown fault 'explode' (expected one of: silent, late, "
+    {"event_bad_fault", "10:12: unknown fault 'explode' for a topband bank (expected one of: silent, late, "
                         "bad_checksum, truncated, garbage, wrong_address, frozen)"},
     {"event_cell_soc_needs_cell", "9:5: cell_soc needs both 'pack' and 'cell' (0-based)"},
     {"event_no_action", "9:5: event needs exactly one action (one of: temperature, cell_soc, "
                         "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                        "ambient, bus_garbage)"},
+                        "ambient, bus_garbage, reboot, firmware, bms_setting)"},
     {"event_pack_missing", "11:11: pack 2 does not exist (the bank has 2 packs: 0..1)"},
     {"event_two_actions", "11:5: event has more than one action ('temperature' and 'charger'): "
                           "write one event for each"},
@@ -218,8 +218,8 @@ static const bad_row_t bad_rows[] = {
                      "eventually, within, at)"},
     {"expr_unbalanced", "10:27: unclosed '(' (opened 14 characters before): expected ')', got "
                         "end of expression in expression"},
-    {"family_unsupported", "6:11: unsupported bank family 'tinybms' (only 'topband' is "
-                           "supported now)"},
+    {"family_unknown", "6:11: unknown bank family 'pylontech' (expected topband, tinybms or "
+                       "superb)"},
     {"missing_duration", "2:1: missing required key 'duration' in the scenario"},
     {"modifier_wrong_kind", "10:5: 'by' does not apply to 'always' (it takes: from, until, name)"},
     {"negative_duration", "4:11: duration must not be negative (got '-5s')"},
@@ -231,7 +231,7 @@ static const bad_row_t bad_rows[] = {
     {"two_documents", "9:1: only one YAML document is allowed per file"},
     {"unknown_key", "8:3: unknown key 'tempreture' in bank (expected one of: family, packs, "
                     "cells, capacity_ah, soc, temperature, variant, cycles, capacity_spread, "
-                    "soc_spread)"},
+                    "soc_spread, firmware)"},
     {"unknown_signal_plain", "9:20: unknown signal 'cc' in expression"},
     {"unknown_signal_quoted", "9:14: unknown signal 'ccl' in expression"},
     {"within_missing_then", "9:5: missing required key 'then' in expectation"},
@@ -278,6 +278,32 @@ typedef struct mem_row {
 
 static const mem_row_t mem_rows[] = {
     {HEAD EXPECT_OK, NULL},
+    /* families: what applies to which */
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: tinybms\n  packs: 1\n  cells: 8\n"
+     "events:\n  - at: 1m\n    bms_setting: 3600\n    register: 300\n"
+     "  - at: 2m\n    reboot: true\n  - at: 3m\n    fault: stuck_asleep\n" EXPECT_OK,
+     NULL},
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: tinybms\n  packs: 2\n" EXPECT_OK,
+     "m.yaml:6:10: a tinybms bank is one TinyBMS: packs must be 1"},
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: superb\n  packs: 3\n  firmware: 1.1\n"
+     "events:\n  - at: 1m\n    firmware: 1.6\n    pack: 2\n  - at: 2m\n    fault: no_heartbeat\n"
+     EXPECT_OK,
+     NULL},
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: superb\n  packs: 1\n  cells: 16\n"
+     EXPECT_OK,
+     "m.yaml:7:10: cells must be 4 for a SuperB 12.8 V pack (got 16)"},
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: superb\n  packs: [ {address: 0} ]\n"
+     EXPECT_OK,
+     "m.yaml:6:22: address (node id) must be between 1 and 127 (got 0)"},
+    {HEAD "  firmware: 1.2\n" EXPECT_OK, "m.yaml:7:3: 'firmware' applies to superb packs only"},
+    {HEAD "events:\n  - at: 1m\n    fault: bad_crc\n" EXPECT_OK,
+     "m.yaml:9:12: unknown fault 'bad_crc' for a topband bank (expected one of: silent, late, "
+     "bad_checksum, truncated, garbage, wrong_address, frozen)"},
+    {HEAD "events:\n  - at: 1m\n    reboot: true\n" EXPECT_OK,
+     "m.yaml:9:5: 'reboot' does not apply to a topband bank"},
+    {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: tinybms\n  packs: 1\n"
+     "events:\n  - at: 1m\n    bms_setting: 3600\n" EXPECT_OK,
+     "m.yaml:8:5: bms_setting needs 'register' (e.g. 315)"},
     {HEAD "events:\n  - at: 1m\n    clear_faults: false\n" EXPECT_OK,
      "m.yaml:9:19: clear_faults takes the value true (got 'false')"},
     {HEAD "events:\n  - at: 1m\n    fault: silent\n    late: 2s\n" EXPECT_OK,
@@ -348,14 +374,14 @@ static const mem_row_t mem_rows[] = {
     {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: topband\n  packs:\n    - {soc: 1, "
      "colour: red}\n" EXPECT_OK,
      "m.yaml:7:16: unknown key 'colour' in pack (expected one of: cells, capacity_ah, soc, "
-     "temperature, variant, address, cycles)"},
+     "temperature, variant, address, cycles, firmware)"},
     {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: topband\n  packs: 1\n  variant: "
      "eat\n" EXPECT_OK, "m.yaml:7:12: unknown variant 'eat' (expected eet or topbms)"},
     {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: topband\n" EXPECT_OK,
      "m.yaml:5:3: missing required key 'packs' in bank"},
     {"name: t\ndescription: d\nduration: 1h\nbank: topband\n" EXPECT_OK,
      "m.yaml:4:7: expected a map for 'bank' (with keys: family, packs, cells, capacity_ah, soc, "
-     "temperature, variant, cycles, capacity_spread, soc_spread), got a value"},
+     "temperature, variant, cycles, capacity_spread, soc_spread, firmware), got a value"},
     {"name: t\ndescription: d\nduration: 1h\nbank:\n  family: topband\n  packs: 1\nexpect:\n  - "
      "always: ccl_a >= 0\n    name: \"" "0123456789012345678901234567890123456789012345678901234"
      "567890123456789012345678901234567890123456789\"\n",
