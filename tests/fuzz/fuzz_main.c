@@ -20,14 +20,14 @@
 
 #include "fuzz_common.h"
 
-#define MAX_INPUT 16384
+#define FUZZ_MAX_INPUT 16384
 #define MAX_SEEDS 128
 #define MAX_TOKENS 128
 #define MAX_TOKEN_LEN 64
 #define MAX_DEPTH 4
 
 typedef struct seed {
-    uint8_t data[MAX_INPUT];
+    uint8_t data[FUZZ_MAX_INPUT];
     size_t len;
     char path[512];
 } seed_t;
@@ -142,7 +142,7 @@ static void load_file(const char *path, int expect)
     }
     seed_t *s = &seeds[nseeds];
     /* Half the buffer at most, so insertions always have room. */
-    s->len = fread(s->data, 1, MAX_INPUT / 2, f);
+    s->len = fread(s->data, 1, FUZZ_MAX_INPUT / 2, f);
     fclose(f);
     snprintf(s->path, sizeof(s->path), "%s", path);
     run_seed(s, expect);
@@ -235,7 +235,7 @@ static size_t mutate_once(uint8_t *buf, size_t len, size_t cap)
         if (len > 0) {
             size_t from = rng() % len;
             size_t n = 1 + rng() % (len - from);
-            uint8_t tmp[MAX_INPUT];
+            uint8_t tmp[FUZZ_MAX_INPUT];
             memcpy(tmp, buf + from, n);
             len = insert_bytes(buf, len, cap, pos, tmp, n);
         }
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: corpus too small (%d files)\n", corpus, nseeds);
         return 1;
     }
-    static uint8_t buf[MAX_INPUT];
+    static uint8_t buf[FUZZ_MAX_INPUT];
     long accepted = 0;
     for (int r = 0; r < rounds; r++) {
         for (int s = 0; s < nseeds; s++) {

@@ -50,3 +50,15 @@ endfunction()
 
 bms_fuzz_target(NAME topband_frame LIBS gw_core)
 bms_fuzz_target(NAME topband_request LIBS emu_topband gw_core)
+bms_fuzz_target(NAME victron LIBS bench_harness)
+bms_fuzz_target(NAME expr LIBS bench_harness)
+
+# The scenario loader's target keeps its own replay test (unit.test_scenario_fuzz in
+# harness_scenario.cmake); here it only gets its libFuzzer executable.
+if(BMS_FUZZ)
+  add_executable(fuzz_scenario ${BMS_FUZZ_DIR}/fuzz_scenario.c)
+  target_include_directories(fuzz_scenario PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(fuzz_scenario PRIVATE bench_harness)
+  target_compile_options(fuzz_scenario PRIVATE -fsanitize=fuzzer ${BMS_FUZZ_SAN})
+  target_link_options(fuzz_scenario PRIVATE -fsanitize=fuzzer,address,undefined)
+endif()
