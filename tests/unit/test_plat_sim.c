@@ -265,6 +265,45 @@ static void test_plat_sim_can_rx_overflow_counted(void **state)
     }
 }
 
+/* CAN 1 (a BMS-side bus) is its own controller: frames, queues and counters
+ * never cross between the two buses. */
+static void test_plat_sim_second_bus_is_separate(void **state)
+{
+    (void)state;
+    rig_t *r = rig_new(9600);
+    sim_canbus_t *bms = calloc(1, sizeof *bms);
+    assert_non_null(bms);
+    sim_canbus_init(bms, &r->sched, 250000);
+    const plat_api_t *a = &r->a.api;
+    plat_can_frame_t f = frame(0x701, 1, 5);
+    /* Unbound, bus 1 refuses; bound, it works. */
+    assert_int_equal(a->can_send(a->ctx, 1, &f), PLAT_E_IO);
+    assert_int_equal(plat_sim_add_can(&r->a, 0, bms), -1);
+    assert_int_equal(plat_sim_add_can(&r->a, PLAT_SIM_BUSES, bms), -1);
+    assert_int_equal(plat_sim_add_can(&r->a, 1, bms), 0);
+    int peer = sim_canbus_attach(bms, NULL, NULL);
+    assert_true(peer >= 0);
+
+    assert_int_equal(a->can_send(a->ctx, 1, &f), PLAT_OK);
+    sim_can_frame_t in = {.id = 0x181, .dlc = 2, .data = {1, 2}};
+    assert_int_equal(sim_canbus_send(bms, peer, &in), 0);
+    sim_sched_run_until(&r->sched, 5000);
+
+    plat_can_frame_t got;
+    /* Bus 0 saw nothing of bus 1's traffic. */
+    assert_int_equal(r->raw_rx, 0);
+    assert_int_equal(r->b.api.can_recv(r->b.api.ctx, 0, &got), 0);
+    assert_int_equal(a->can_recv(a->ctx, 0, &got), 0);
+    /* Bus 1 delivered the peer's frame, not our own. */
+    assert_int_equal(a->can_recv(a->ctx, 1, &got), 1);
+    assert_int_equal(got.id, 0x181);
+    assert_int_equal(got.data[1], 2);
+    assert_int_equal(a->can_recv(a->ctx, 1, &got), 0);
+    assert_int_equal(bms->nodes[peer].rx_frames, 1);
+    rig_free(r);
+    free(bms);
+}
+
 /* ---- GPIO and log ---- */
 
 static void test_plat_sim_gpio_write_stored(void **state)
@@ -360,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_plat_sim_can_rejects_bad_bus_and_dlc),
         cmocka_unit_test(test_plat_sim_can_tx_queue_full_is_busy),
         cmocka_unit_test(test_plat_sim_can_rx_overflow_counted),
+        cmocka_unit_test(test_plat_sim_second_bus_is_separate),
         cmocka_unit_test(test_plat_sim_gpio_write_stored),
         cmocka_unit_test(test_plat_sim_log_forwarded_with_sim_time),
         cmocka_unit_test(test_plat_sim_init_fails_when_bus_full),
