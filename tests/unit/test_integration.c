@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Integration: emulator <-> RS485 wire <-> gateway firmware <-> CAN <-> GX monitor, against sim truth.
+/* Integration: emulator <-> RS485 <-> gateway firmware <-> CAN <-> GX monitor, vs sim truth.
  *
  * The firmware's Topband decoder and the emulator's encoder were written
  * apart on purpose; golden vectors check each against the document, this
@@ -427,12 +427,14 @@ static void expect_reading_matches(const world_t *w, uint8_t adr, const char *ct
                  gp->voltage_mv, sum_mv, sp->voltage_v);
     }
     double rem_mah = sim_pack_remaining_ah(sp) * 1000.0;
-    if (fabs(gp->remaining_mah - rem_mah) > 10.0 || fabs(gp->full_mah - sp->capacity_ah * 1000.0) > 10.0) {
+    if (fabs(gp->remaining_mah - rem_mah) > 10.0 ||
+        fabs(gp->full_mah - sp->capacity_ah * 1000.0) > 10.0) {
         fail_msg("%s ADR %u: remaining %u / full %u mAh, sim %.1f / %.1f mAh", ctx, adr,
                  gp->remaining_mah, gp->full_mah, rem_mah, sp->capacity_ah * 1000.0);
     }
     if (fabs(gp->soc_pct - sim_pack_soc(sp) * 100.0) > 1.0) {
-        fail_msg("%s ADR %u: SOC %u %%, sim %.2f %%", ctx, adr, gp->soc_pct, sim_pack_soc(sp) * 100.0);
+        fail_msg("%s ADR %u: SOC %u %%, sim %.2f %%", ctx, adr, gp->soc_pct,
+                 sim_pack_soc(sp) * 100.0);
     }
     if (gp->cycles != sp->cycles_base) {
         fail_msg("%s ADR %u: cycles %u, sim %d", ctx, adr, gp->cycles, sp->cycles_base);
@@ -575,7 +577,8 @@ static void test_integration_victron_frames_match_sim_bank(void **state)
         fail_msg("0x356 current %.2f A, sim sum %.3f A", gx->current_a, isum);
     }
     if (fabs(gx->soc_pct - sim_bank_soc(&w->bank) * 100.0) > 1.0) {
-        fail_msg("0x355 SOC %.0f %%, sim bank %.2f %%", gx->soc_pct, sim_bank_soc(&w->bank) * 100.0);
+        fail_msg("0x355 SOC %.0f %%, sim bank %.2f %%", gx->soc_pct,
+                 sim_bank_soc(&w->bank) * 100.0);
     }
     if (labs(lround(gx->min_cell_v * 1000.0) - mv_of(vmin)) > 1 ||
         labs(lround(gx->max_cell_v * 1000.0) - mv_of(vmax)) > 1) {
