@@ -149,10 +149,10 @@ static void gw_log(void *ctx, uint64_t t_us, const char *line)
 
 static void emu_send(void *ctx, uint64_t now_us)
 {
-    bench_world_t *w = ctx;
+    struct bench_reply *r = ctx;
     (void)now_us;
-    w->emu_reply_id = 0;
-    sim_wire_write(&w->rs485, 1, w->emu_reply, w->emu_reply_len);
+    sim_wire_write(&r->w->rs485, 1, r->bytes, r->len);
+    r->busy = false;
 }
 
 static void emu_uart_notify(void *ctx, uint64_t now_us)
@@ -163,17 +163,25 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     while ((n = sim_wire_read(&w->rs485, 1, buf, sizeof buf)) > 0) {
         emu_tb_feed(&w->emu, buf, n, now_us);
     }
+    struct bench_reply *slot = NULL;
+    for (size_t i = 0; i < sizeof w->replies / sizeof w->replies[0] && slot == NULL; i++) {
+        slot = w->replies[i].busy ? NULL : &w->replies[i];
+    }
     uint64_t start_us;
-    size_t len = emu_tb_take_reply(&w->emu, w->emu_reply, sizeof w->emu_reply, &start_us);
+    uint8_t tmp[EMU_TB_MAX_REPLY];
+    size_t len = emu_tb_take_reply(&w->emu, slot != NULL ? slot->bytes : tmp, EMU_TB_MAX_REPLY,
+                                   &start_us);
     if (len == 0) {
         return;
     }
-    /* A newer request replaces a reply not yet on the wire, as on the device. */
-    if (w->emu_reply_id != 0) {
-        sim_sched_cancel(&w->sched, w->emu_reply_id);
+    if (slot == NULL) {
+        w->replies_dropped++; /* more replies in flight than any bus would hold */
+        return;
     }
-    w->emu_reply_len = len;
-    w->emu_reply_id = sim_sched_at(&w->sched, start_us < now_us ? now_us : start_us, emu_send, w);
+    slot->w = w;
+    slot->busy = true;
+    slot->len = len;
+    sim_sched_at(&w->sched, start_us < now_us ? now_us : start_us, emu_send, slot);
 }
 
 /* ---- the Victron side: GX monitor and charger/inverter ---- */

@@ -72,9 +72,16 @@ typedef struct bench_world {
     gateway_t gw;
     bench_gx_t gx;
     uint64_t gw_wake_id, gw_wake_at;
-    uint64_t emu_reply_id;
-    uint8_t emu_reply[EMU_TB_MAX_REPLY];
-    size_t emu_reply_len;
+    /* Replies on their way: each pack on the bus answers on its own, so a
+     * late reply is not cancelled by a request to another pack (it may then
+     * collide on the half-duplex line, as on a real bus). */
+    struct bench_reply {
+        struct bench_world *w;
+        bool busy;
+        uint8_t bytes[EMU_TB_MAX_REPLY];
+        size_t len;
+    } replies[8];
+    uint64_t replies_dropped;
     double last_phys_s;
     /* derived tracking for invariants */
     double ov_since_s, uv_since_s, cold_since_s;
