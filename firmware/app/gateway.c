@@ -19,12 +19,104 @@
 void gateway_config_default(gw_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->family = GW_BMS_TOPBAND;
     cfg->bms_uart = 0;
+    cfg->bms_can = 1;
     cfg->victron_can = 0;
     cfg->can_period_ms = DEFAULT_PERIOD_MS;
     gw_tb_cfg_default(&cfg->topband);
+    gw_tiny_cfg_default(&cfg->tinybms);
+    gw_sb_cfg_default(&cfg->superb);
     gw_dvcc_cfg_default(&cfg->dvcc);
+    gw_cvl_cfg_default(&cfg->cvl);
+    cfg->cvl_states = false;
     gw_victron_ident_default(&cfg->ident);
+}
+
+static void set_text(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; i + 1 < cap && src[i] != '\0'; i++) {
+        dst[i] = src[i];
+    }
+    for (; i < cap; i++) {
+        dst[i] = '\0';
+    }
+}
+
+void gateway_config_family(gw_config_t *cfg, gw_bms_family_t family)
+{
+    static const char *const names[] = {"TOPBAND", "TINYBMS", "SUPERB"};
+    cfg->family = family;
+    if ((unsigned)family < sizeof(names) / sizeof(names[0])) {
+        set_text(cfg->ident.family, sizeof(cfg->ident.family), names[family]);
+    }
+    /* The TinyBMS family comes with its charge-voltage states (issue 3). */
+    cfg->cvl_states = family == GW_BMS_TINYBMS;
+}
+
+const gw_pack_t *gateway_packs(const gateway_t *gw, size_t *n)
+{
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS:
+        *n = sizeof(gw->tiny.packs) / sizeof(gw->tiny.packs[0]);
+        return gw->tiny.packs;
+    case GW_BMS_SUPERB:
+        *n = sizeof(gw->sb.packs) / sizeof(gw->sb.packs[0]);
+        return gw->sb.packs;
+    default:
+        *n = sizeof(gw->tb.packs) / sizeof(gw->tb.packs[0]);
+        return gw->tb.packs;
+    }
+}
+
+bool gateway_scan_done(const gateway_t *gw)
+{
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS:
+        return gw->tiny.scan_done;
+    case GW_BMS_SUPERB:
+        return gw->sb.scan_done;
+    default:
+        return gw->tb.scan_done;
+    }
+}
+
+void gateway_bms_counters(const gateway_t *gw, gw_bms_counters_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS: {
+        const gw_tiny_stats_t *s = &gw->tiny.stats;
+        out->requests = s->requests;
+        out->replies_ok = s->replies_ok;
+        out->timeouts = s->timeouts;
+        out->bad_checksum = s->bad_crc;
+        out->bad_frame = s->bad_frame;
+        out->refusals = s->nacks;
+        break;
+    }
+    case GW_BMS_SUPERB: {
+        const gw_sb_stats_t *s = &gw->sb.stats;
+        out->requests = s->requests;
+        out->replies_ok = s->replies_ok;
+        out->timeouts = s->timeouts;
+        out->bad_frame = s->mismatched + s->toggle_errors + s->bad_frame;
+        out->refusals = s->aborts;
+        break;
+    }
+    default: {
+        const gw_tb_stats_t *s = &gw->tb.stats;
+        out->requests = s->requests;
+        out->replies_ok = s->replies_ok;
+        out->timeouts = s->timeouts;
+        out->bad_checksum = s->bad_checksum;
+        out->bad_frame = s->bad_frame;
+        out->wrong_address = s->wrong_address;
+        out->refusals = s->error_rtn;
+        break;
+    }
+    }
 }
 
 /* ---- log lines without stdio ---- */
@@ -115,7 +207,20 @@ int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, 
         gw->cfg.can_period_ms = DEFAULT_PERIOD_MS; /* 0 would flood the GX */
     }
     gw->plat = plat;
-    gw_tb_init(&gw->tb, &gw->cfg.topband, now_ms);
+    /* Only the configured family's driver runs; the others stay zeroed. */
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS:
+        gw_tiny_init(&gw->tiny, &gw->cfg.tinybms, now_ms);
+        break;
+    case GW_BMS_SUPERB:
+        gw_sb_init(&gw->sb, &gw->cfg.superb, now_ms);
+        break;
+    default:
+        gw->cfg.family = GW_BMS_TOPBAND;
+        gw_tb_init(&gw->tb, &gw->cfg.topband, now_ms);
+        break;
+    }
+    gw_cvl_states_init(&gw->cvl, &gw->cfg.cvl);
     gw_dvcc_init(&gw->dvcc, &gw->cfg.dvcc);
     gw->boot_ms = now_ms;
     gw->next_can_ms = now_ms; /* the GX hears from us at boot */
@@ -135,14 +240,50 @@ static void poll_uart(gateway_t *gw, uint64_t now_ms)
         if (n > sizeof(buf)) {
             n = sizeof(buf); /* a port claiming more than it could write */
         }
-        gw_tb_rx(&gw->tb, now_ms, buf, n);
+        if (gw->cfg.family == GW_BMS_TINYBMS) {
+            gw_tiny_rx(&gw->tiny, now_ms, buf, n);
+        } else {
+            gw_tb_rx(&gw->tb, now_ms, buf, n);
+        }
+    }
+}
+
+/* CANopen families: every frame of the BMS bus goes to the driver, and the
+ * driver's requests go out on it. A refused frame is counted; the driver's
+ * SDO timeout and retry recover. */
+static void run_can_driver(gateway_t *gw, uint64_t now_ms)
+{
+    if (gw->plat->can_recv != NULL) {
+        plat_can_frame_t f;
+        for (unsigned i = 0;
+             i < CAN_MAX_RECV && gw->plat->can_recv(gw->plat->ctx, gw->cfg.bms_can, &f) == 1; i++) {
+            gw_can_frame_t g;
+            memset(&g, 0, sizeof(g));
+            g.id = f.id;
+            g.dlc = f.dlc > 8 ? 8 : f.dlc;
+            memcpy(g.data, f.data, sizeof(g.data));
+            gw_sb_rx(&gw->sb, now_ms, &g);
+        }
+    }
+    gw_can_frame_t tx[8];
+    size_t n = gw_sb_process(&gw->sb, now_ms, tx, sizeof(tx) / sizeof(tx[0]));
+    for (size_t i = 0; i < n && i < sizeof(tx) / sizeof(tx[0]); i++) {
+        plat_can_frame_t f;
+        memset(&f, 0, sizeof(f));
+        f.id = tx[i].id;
+        f.dlc = tx[i].dlc > 8 ? 8 : tx[i].dlc;
+        memcpy(f.data, tx[i].data, sizeof(f.data));
+        if (gw->plat->can_send(gw->plat->ctx, gw->cfg.bms_can, &f) != PLAT_OK) {
+            gw->status.bms_can_tx_errors++;
+        }
     }
 }
 
 static void run_driver(gateway_t *gw, uint64_t now_ms)
 {
     uint8_t tx[TB_TX_CAP];
-    size_t n = gw_tb_process(&gw->tb, now_ms, tx, sizeof(tx));
+    size_t n = gw->cfg.family == GW_BMS_TINYBMS ? gw_tiny_process(&gw->tiny, now_ms, tx, sizeof(tx))
+                                                : gw_tb_process(&gw->tb, now_ms, tx, sizeof(tx));
     if (n == 0) {
         return;
     }
@@ -159,31 +300,35 @@ static void run_driver(gateway_t *gw, uint64_t now_ms)
 
 static void log_driver_changes(gateway_t *gw)
 {
+    size_t n;
+    const gw_pack_t *packs = gateway_packs(gw, &n);
     uint16_t mask = 0;
     uint8_t online = 0;
-    for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
-        if (gw->tb.packs[i].online) {
+    for (unsigned i = 0; i < n && i < GW_MAX_PACKS; i++) {
+        if (packs[i].online) {
             mask |= (uint16_t)(1u << i);
             online++;
         }
     }
+    /* Packs are named by their bus address (Topband ADR, CANopen node id). */
     uint16_t changed = mask ^ gw->last_online_mask;
-    for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
+    for (unsigned i = 0; i < n && i < GW_MAX_PACKS; i++) {
         if (changed & (1u << i)) {
-            log_num(gw, "pack ", i, (mask & (1u << i)) ? " online" : " offline");
+            log_num(gw, "pack ", packs[i].address, (mask & (1u << i)) ? " online" : " offline");
         }
     }
     gw->last_online_mask = mask;
     gw->last_online = online;
 
-    if (gw->tb.scan_done && !gw->last_scan_done) {
+    bool done = gateway_scan_done(gw);
+    if (done && !gw->last_scan_done) {
         uint32_t found = 0;
-        for (unsigned i = 0; i < GW_MAX_PACKS; i++) {
-            found += gw->tb.packs[i].present ? 1u : 0u;
+        for (unsigned i = 0; i < n; i++) {
+            found += packs[i].present ? 1u : 0u;
         }
         log_num(gw, "scan done: ", found, found == 1 ? " pack found" : " packs found");
     }
-    gw->last_scan_done = gw->tb.scan_done;
+    gw->last_scan_done = done;
 }
 
 /* ---- the Victron side ---- */
@@ -201,8 +346,8 @@ static bool any_alarm(const gw_limits_t *lim)
 static void send_frames(gateway_t *gw)
 {
     gw_can_frame_t frames[GW_VIC_FRAME_COUNT];
-    size_t n = gw_victron_encode(&gw->bank, &gw->limits, &gw->cfg.ident, frames,
-                                 GW_VIC_FRAME_COUNT);
+    size_t n =
+        gw_victron_encode(&gw->bank, &gw->limits, &gw->cfg.ident, frames, GW_VIC_FRAME_COUNT);
     for (size_t i = 0; i < n; i++) {
         plat_can_frame_t f;
         memset(&f, 0, sizeof(f));
@@ -242,9 +387,21 @@ static void set_outputs(gateway_t *gw, bool alarm)
 
 static void can_cycle(gateway_t *gw, uint64_t now_ms)
 {
-    gw_bank_aggregate(gw->tb.packs, GW_MAX_PACKS, &gw->bank);
-    gw_dvcc_compute(&gw->dvcc, &gw->bank, gw->tb.packs, GW_MAX_PACKS, gw->tb.scan_done,
-                    &gw->limits);
+    size_t n;
+    const gw_pack_t *packs = gateway_packs(gw, &n);
+    gw_bank_aggregate(packs, n, &gw->bank);
+    gw_dvcc_compute(&gw->dvcc, &gw->bank, packs, n, gateway_scan_done(gw), &gw->limits);
+    if (gw->cfg.cvl_states && gw->bank.valid) {
+        gw_cvl_state_t before = gw->cvl.state;
+        uint16_t ccl_before = gw->limits.ccl_da;
+        gw_cvl_states_update(&gw->cvl, &gw->bank, now_ms, &gw->limits.cvl_dv, &gw->limits.ccl_da);
+        if (gw->limits.ccl_da < ccl_before) {
+            gw->limits.ccl_reason = gw->cvl.reason;
+        }
+        if (gw->cvl.state != before) {
+            log_text(gw, "charge state: ", gw_cvl_state_name(gw->cvl.state));
+        }
+    }
     send_frames(gw);
 
     bool alarm = any_alarm(&gw->limits);
@@ -258,10 +415,12 @@ static void can_cycle(gateway_t *gw, uint64_t now_ms)
     }
     gw->last_failsafe = failsafe;
     /* Reasons are static strings, so a changed pointer is a changed reason. */
-    if (gw->limits.ccl_reason != gw->last_ccl_reason || (gw->limits.ccl_da == 0) != (gw->last_ccl_da == 0)) {
+    if (gw->limits.ccl_reason != gw->last_ccl_reason ||
+        (gw->limits.ccl_da == 0) != (gw->last_ccl_da == 0)) {
         log_limit(gw, "CCL ", gw->limits.ccl_da, gw->limits.ccl_reason);
     }
-    if (gw->limits.dcl_reason != gw->last_dcl_reason || (gw->limits.dcl_da == 0) != (gw->last_dcl_da == 0)) {
+    if (gw->limits.dcl_reason != gw->last_dcl_reason ||
+        (gw->limits.dcl_da == 0) != (gw->last_dcl_da == 0)) {
         log_limit(gw, "DCL ", gw->limits.dcl_da, gw->limits.dcl_reason);
     }
     gw->last_ccl_reason = gw->limits.ccl_reason;
@@ -297,8 +456,12 @@ void gateway_step(gateway_t *gw, uint64_t now_ms)
     if (gw->plat == NULL) {
         return; /* init failed */
     }
-    poll_uart(gw, now_ms);
-    run_driver(gw, now_ms);
+    if (gw->cfg.family == GW_BMS_SUPERB) {
+        run_can_driver(gw, now_ms);
+    } else {
+        poll_uart(gw, now_ms);
+        run_driver(gw, now_ms);
+    }
     log_driver_changes(gw);
     if (now_ms >= gw->next_can_ms) {
         can_cycle(gw, now_ms);
@@ -308,6 +471,17 @@ void gateway_step(gateway_t *gw, uint64_t now_ms)
 
 uint64_t gateway_next_deadline(const gateway_t *gw)
 {
-    uint64_t tb = gw_tb_next_deadline(&gw->tb);
-    return tb < gw->next_can_ms ? tb : gw->next_can_ms;
+    uint64_t drv;
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS:
+        drv = gw_tiny_next_deadline(&gw->tiny);
+        break;
+    case GW_BMS_SUPERB:
+        drv = gw_sb_next_deadline(&gw->sb);
+        break;
+    default:
+        drv = gw_tb_next_deadline(&gw->tb);
+        break;
+    }
+    return drv < gw->next_can_ms ? drv : gw->next_can_ms;
 }

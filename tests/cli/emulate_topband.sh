@@ -101,7 +101,7 @@ why=$(check_frame "${out%"$CR"}") || fail "topbms reply: $why"
 rc=$?; [ "$rc" = 2 ] || fail "bad option: exit $rc, want 2"
 "$BIN" emulate --stdio </dev/null >/dev/null 2>&1
 rc=$?; [ "$rc" = 2 ] || fail "no family: exit $rc, want 2"
-"$BIN" emulate tinybms --stdio </dev/null >/dev/null 2>&1
+"$BIN" emulate pylontech --stdio </dev/null >/dev/null 2>&1
 rc=$?; [ "$rc" = 2 ] || fail "unknown family: exit $rc, want 2"
 "$BIN" emulate topband --port /dev/null </dev/null >/dev/null 2>&1
 rc=$?; [ "$rc" = 2 ] || fail "--port: exit $rc, want 2"
