@@ -112,8 +112,7 @@ void gw_sb_init(gw_sb_driver_t *d, const gw_sb_cfg_t *cfg, uint64_t now_ms)
     if (c->cells_per_pack > GW_MAX_CELLS) {
         c->cells_per_pack = GW_MAX_CELLS;
     }
-    d->probe_next = c->first_node;
-    d->next_sweep_ms = now_ms;
+    d->next_sweep_ms = now_ms; /* the first sweep starts at once */
     d->last_now_ms = now_ms;
 }
 
@@ -639,7 +638,7 @@ static void check_timers(gw_sb_driver_t *d, uint64_t now_ms)
         }
     }
     if (d->probe_id != 0 && !d->probe_send && now_ms >= d->probe_deadline_ms) {
-        d->stats.timeouts++;
+        d->stats.probe_timeouts++;
         d->probe_id = 0;
     }
 }
@@ -647,10 +646,14 @@ static void check_timers(gw_sb_driver_t *d, uint64_t now_ms)
 /* Pick the next absent id of the sweep, or finish the sweep. */
 static void advance_sweep(gw_sb_driver_t *d, uint64_t now_ms)
 {
-    if (d->probe_next == 0 && now_ms >= d->next_sweep_ms && d->node_count < GW_SB_MAX_NODES) {
+    if (!d->sweep_active && now_ms >= d->next_sweep_ms) {
+        d->sweep_active = true;
         d->probe_next = d->cfg.first_node;
     }
-    while (d->probe_id == 0 && d->probe_next != 0) {
+    if (!d->sweep_active || d->probe_id != 0) {
+        return;
+    }
+    while (d->probe_next != 0) {
         uint8_t id = d->probe_next;
         d->probe_next = id >= d->cfg.last_node ? 0 : (uint8_t)(id + 1u);
         if (find_slot(d, id) < 0 && d->node_count < GW_SB_MAX_NODES) {
@@ -659,10 +662,9 @@ static void advance_sweep(gw_sb_driver_t *d, uint64_t now_ms)
             return;
         }
     }
-    if (d->probe_id == 0 && d->probe_next == 0 && now_ms >= d->next_sweep_ms) {
-        d->scan_done = true;
-        d->next_sweep_ms = add_ms(now_ms, d->cfg.reprobe_period_ms);
-    }
+    d->sweep_active = false;
+    d->scan_done = true;
+    d->next_sweep_ms = add_ms(now_ms, d->cfg.reprobe_period_ms);
 }
 
 size_t gw_sb_process(gw_sb_driver_t *d, uint64_t now_ms, gw_can_frame_t *tx, size_t cap)
@@ -726,7 +728,7 @@ uint64_t gw_sb_next_deadline(const gw_sb_driver_t *d)
     if (d->probe_id != 0) {
         t = d->probe_send ? now : d->probe_deadline_ms;
     } else {
-        t = d->probe_next != 0 ? now : d->next_sweep_ms;
+        t = d->sweep_active ? now : d->next_sweep_ms;
     }
     for (uint8_t i = 0; i < d->node_count; i++) {
         const gw_sb_slot_t *s = &d->slot[i];

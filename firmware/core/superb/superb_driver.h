@@ -37,7 +37,8 @@ typedef struct gw_sb_stats {
     uint32_t requests;        /* SDO initiate/segment requests sent (incl. probes) */
     uint32_t probes;          /* 0x1000 probes sent */
     uint32_t replies_ok;      /* SDO responses that completed or advanced a transfer */
-    uint32_t timeouts;        /* requests that got no valid answer in time */
+    uint32_t timeouts;        /* requests to known nodes that got no valid answer in time */
+    uint32_t probe_timeouts;  /* probes of ids where nobody answered */
     uint32_t retries;         /* requests re-sent after a timeout */
     uint32_t aborts;          /* abort frames received for our request */
     uint32_t objects_dropped; /* (node, object) pairs given up after "does not exist" */
@@ -111,7 +112,8 @@ typedef struct gw_sb_driver {
     bool scan_done;                         /* first probe sweep finished; read-only */
     /* private */
     gw_sb_slot_t slot[GW_SB_MAX_NODES];
-    uint8_t probe_next;                     /* next id the sweep looks at; 0 = no sweep */
+    bool sweep_active;                      /* a probe sweep is under way */
+    uint8_t probe_next;                     /* next id the sweep looks at; 0 = at its end */
     uint8_t probe_id;                       /* id of the outstanding probe, 0 = none */
     bool probe_send;                        /* probe_id's request is still to send */
     uint64_t probe_deadline_ms;
