@@ -124,7 +124,7 @@ int cmd_bench(int argc, char **argv)
     printf("events:           %llu (%.1f M/s)\n", (unsigned long long)s->events,
            s->wall_s > 0 ? (double)s->events / s->wall_s / 1e6 : 0);
     printf("rs485 bytes:      %llu (%u requests, %u good replies, %u timeouts)\n",
-           (unsigned long long)s->rs485_bytes, s->tb.requests, s->tb.replies_ok, s->tb.timeouts);
+           (unsigned long long)s->rs485_bytes, s->bms.requests, s->bms.replies_ok, s->bms.timeouts);
     printf("can frames:       %llu (bus load %.2f %%)\n", (unsigned long long)s->can_frames,
            s->can_load_pct);
     printf("checks:           %d, %d failed%s%s\n", r->nchecks, r->nfailed,

@@ -131,12 +131,12 @@ static void fmt_duration(double s, char *buf, size_t cap)
 static void print_stats(const bench_result_t *r)
 {
     const bench_run_stats_t *s = &r->stats;
-    printf("    %d checks; %llu events; rs485 %llu bytes, %llu collisions; %u requests, %u good "
+    printf("    %d checks; %llu events; bms line %llu bytes, %llu collisions; %u requests, %u good "
            "replies, %u timeouts, %u bad checksums, %u bad frames; can %llu frames (%.2f %% "
            "load); trace %016llx\n",
            r->nchecks, (unsigned long long)s->events, (unsigned long long)s->rs485_bytes,
-           (unsigned long long)s->rs485_collisions, s->tb.requests, s->tb.replies_ok,
-           s->tb.timeouts, s->tb.bad_checksum, s->tb.bad_frame, (unsigned long long)s->can_frames,
+           (unsigned long long)s->rs485_collisions, s->bms.requests, s->bms.replies_ok,
+           s->bms.timeouts, s->bms.bad_checksum, s->bms.bad_frame, (unsigned long long)s->can_frames,
            s->can_load_pct, (unsigned long long)s->trace_hash);
 }
 

@@ -51,6 +51,9 @@ typedef struct word_def {
 /* Words for the states the GX reports, so alarms read naturally. */
 static const word_def_t expr_words[] = {
     {"active", 1.0}, {"ok", 2.0}, {"unsupported", 0.0}, {"true", 1.0}, {"false", 0.0},
+    /* charge-voltage states (signal cvl_state) */
+    {"bulk", 0.0}, {"transition", 1.0}, {"float_approach", 2.0}, {"float", 3.0},
+    {"imbalance_hold", 4.0},
 };
 
 static void fail_at(expr_parser_t *p, size_t col, const char *fmt, ...)

@@ -20,8 +20,11 @@
 #include "harness/signals.h"
 
 #define PHYS_STEP_US 1000000u
-#define RS485_BAUD 9600
+#define RS485_BAUD 9600          /* Topband */
+#define TINYBMS_BAUD 115200      /* TinyBMS UART */
 #define VICTRON_BITRATE 500000
+#define CANOPEN_BITRATE 250000   /* SuperB */
+#define TINY_TICK_US 100000u     /* the TinyBMS emulator's own clock tick */
 
 /* ---- gateway settings that a scenario or --set may override ---- */
 
@@ -137,6 +140,17 @@ static void gw_uart_notify(void *ctx, uint64_t now_us)
     gw_reschedule(w);
 }
 
+/* A frame for the gateway on the BMS bus: run it now, as its CAN interrupt
+ * would. Victron-bus frames (0x305...) wait for its next deadline. */
+static void gw_can_notify(void *ctx, unsigned bus, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    if (bus == w->gw.cfg.bms_can && w->kind == BENCH_FAM_SUPERB) {
+        gateway_step(&w->gw, t_us / 1000u);
+        gw_reschedule(w);
+    }
+}
+
 static void gw_log(void *ctx, uint64_t t_us, const char *line)
 {
     bench_world_t *w = ctx;
@@ -161,7 +175,11 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     uint8_t buf[512];
     size_t n;
     while ((n = sim_wire_read(&w->rs485, 1, buf, sizeof buf)) > 0) {
-        emu_tb_feed(&w->emu, buf, n, now_us);
+        if (w->kind == BENCH_FAM_TINYBMS) {
+            emu_tiny_feed(&w->tiny, buf, n, now_us);
+        } else {
+            emu_tb_feed(&w->emu, buf, n, now_us);
+        }
     }
     struct bench_reply *slot = NULL;
     for (size_t i = 0; i < sizeof w->replies / sizeof w->replies[0] && slot == NULL; i++) {
@@ -169,8 +187,10 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     }
     uint64_t start_us;
     uint8_t tmp[EMU_TB_MAX_REPLY];
-    size_t len = emu_tb_take_reply(&w->emu, slot != NULL ? slot->bytes : tmp, EMU_TB_MAX_REPLY,
-                                   &start_us);
+    uint8_t *dst = slot != NULL ? slot->bytes : tmp;
+    size_t len = w->kind == BENCH_FAM_TINYBMS
+                     ? emu_tiny_take_reply(&w->tiny, dst, EMU_TB_MAX_REPLY, &start_us)
+                     : emu_tb_take_reply(&w->emu, dst, EMU_TB_MAX_REPLY, &start_us);
     if (len == 0) {
         return;
     }
@@ -182,6 +202,59 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     slot->busy = true;
     slot->len = len;
     sim_sched_at(&w->sched, start_us < now_us ? now_us : start_us, emu_send, slot);
+}
+
+static void tiny_tick(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    emu_tiny_tick(&w->tiny, now_us);
+    sim_sched_at(&w->sched, now_us + TINY_TICK_US, tiny_tick, w);
+}
+
+/* ---- the SuperB batteries on their CANopen bus ---- */
+
+static void sb_wake(void *ctx, uint64_t now_us);
+
+static void sb_reschedule(bench_world_t *w)
+{
+    uint64_t at = emu_sb_next_deadline(&w->sb);
+    if (at == UINT64_MAX) {
+        return;
+    }
+    if (at < w->sched.now_us) {
+        at = w->sched.now_us;
+    }
+    if (w->sb_wake_id != 0) {
+        if (w->sb_wake_at == at) {
+            return;
+        }
+        sim_sched_cancel(&w->sched, w->sb_wake_id);
+    }
+    w->sb_wake_at = at;
+    w->sb_wake_id = sim_sched_at(&w->sched, at, sb_wake, w);
+}
+
+/* Every frame due goes out from its battery's own CAN node, so arbitration
+ * between batteries (and with the gateway) is real. */
+static void sb_wake(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    w->sb_wake_id = 0;
+    sim_can_frame_t f;
+    int idx;
+    while ((idx = emu_sb_take_tx(&w->sb, now_us, &f)) >= 0) {
+        if (idx < BENCH_MAX_PACKS) {
+            sim_canbus_send(&w->bms_can, w->sb_bus_node[idx], &f);
+        }
+    }
+    sb_reschedule(w);
+}
+
+static void sb_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    emu_sb_on_frame(&w->sb, f, t_us);
+    sb_reschedule(w);
 }
 
 /* ---- the Victron side: GX monitor and charger/inverter ---- */
@@ -253,20 +326,74 @@ typedef struct ev_ctx {
     const bench_event_t *ev;
 } ev_ctx_t;
 
-static unsigned fault_mask(const char *name)
+typedef struct fault_name {
+    const char *name;
+    unsigned mask;
+} fault_name_t;
+
+static const fault_name_t topband_faults[] = {
+    {"silent", EMU_TB_F_SILENT},         {"late", EMU_TB_F_LATE},
+    {"bad_checksum", EMU_TB_F_BAD_CHECKSUM}, {"truncated", EMU_TB_F_TRUNCATED},
+    {"garbage", EMU_TB_F_GARBAGE},       {"wrong_address", EMU_TB_F_WRONG_ADDRESS},
+    {"frozen", EMU_TB_F_FROZEN},
+};
+static const fault_name_t tinybms_faults[] = {
+    {"silent", EMU_TINY_F_SILENT},         {"late", EMU_TINY_F_LATE},
+    {"bad_crc", EMU_TINY_F_BAD_CRC},       {"truncated", EMU_TINY_F_TRUNCATED},
+    {"nack_storm", EMU_TINY_F_NACK_STORM}, {"stuck_asleep", EMU_TINY_F_STUCK_ASLEEP},
+    {"frozen", EMU_TINY_F_FROZEN},
+};
+static const fault_name_t superb_faults[] = {
+    {"silent", EMU_SB_F_SILENT},         {"late", EMU_SB_F_LATE},
+    {"abort", EMU_SB_F_ABORT_ALL},       {"wrong_toggle", EMU_SB_F_WRONG_TOGGLE},
+    {"no_heartbeat", EMU_SB_F_NO_HEARTBEAT}, {"bus_off", EMU_SB_F_BUS_OFF},
+};
+
+/* The scenario loader checked the name against the same family's list. */
+static unsigned fault_mask(bench_family_t kind, const char *name)
 {
-    static const struct { const char *n; unsigned m; } map[] = {
-        {"silent", EMU_TB_F_SILENT},         {"late", EMU_TB_F_LATE},
-        {"bad_checksum", EMU_TB_F_BAD_CHECKSUM}, {"truncated", EMU_TB_F_TRUNCATED},
-        {"garbage", EMU_TB_F_GARBAGE},       {"wrong_address", EMU_TB_F_WRONG_ADDRESS},
-        {"frozen", EMU_TB_F_FROZEN},         {"none", 0},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        if (strcmp(map[i].n, name) == 0) {
-            return map[i].m;
+    const fault_name_t *t = topband_faults;
+    size_t n = sizeof topband_faults / sizeof topband_faults[0];
+    if (kind == BENCH_FAM_TINYBMS) {
+        t = tinybms_faults, n = sizeof tinybms_faults / sizeof tinybms_faults[0];
+    } else if (kind == BENCH_FAM_SUPERB) {
+        t = superb_faults, n = sizeof superb_faults / sizeof superb_faults[0];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].name, name) == 0) {
+            return t[i].mask;
         }
     }
     return 0;
+}
+
+/* One pack's BMS fault knobs, whatever the family. */
+static void set_pack_faults(bench_world_t *w, int pack, const bench_event_t *ev, bool clear)
+{
+    uint8_t adr = (uint8_t)w->sc->bank.packs[pack].address;
+    unsigned m = clear ? 0 : fault_mask(w->kind, ev->text);
+    uint32_t late = (uint32_t)ev->value;
+    switch (w->kind) {
+    case BENCH_FAM_TINYBMS:
+        emu_tiny_set_faults(&w->tiny, clear ? 0 : (w->tiny.faults | m),
+                            m == EMU_TINY_F_LATE ? late : w->tiny.late_ms);
+        break;
+    case BENCH_FAM_SUPERB: {
+        int idx = emu_sb_find_node(&w->sb, adr);
+        unsigned cur = idx >= 0 ? w->sb.nodes[idx].faults : 0;
+        uint32_t cur_late = idx >= 0 ? w->sb.nodes[idx].late_ms : 0;
+        emu_sb_set_faults(&w->sb, adr, clear ? 0 : (cur | m),
+                          m == EMU_SB_F_LATE ? late : cur_late);
+        sb_reschedule(w);
+        break;
+    }
+    default: {
+        unsigned cur = w->emu.slots[adr].faults;
+        emu_tb_set_faults(&w->emu, adr, clear ? 0 : (cur | m),
+                          m == EMU_TB_F_LATE ? late : w->emu.slots[adr].late_ms);
+        break;
+    }
+    }
 }
 
 static void apply_to_cells(sim_pack_t *p, int cell, bench_action_t act, double v, double nominal)
@@ -307,15 +434,20 @@ static void run_event(void *ctx, uint64_t now_us)
         case BENCH_ACT_CELL_OFFSET:
             apply_to_cells(p, ev->cell, ev->action, ev->value, p->capacity_ah);
             break;
-        case BENCH_ACT_FAULT: {
-            unsigned m = fault_mask(ev->text);
-            unsigned cur = w->emu.slots[adr].faults;
-            uint32_t late = (m & EMU_TB_F_LATE) ? (uint32_t)ev->value : w->emu.slots[adr].late_ms;
-            emu_tb_set_faults(&w->emu, adr, m ? (cur | m) : 0, late);
-            break;
-        }
+        case BENCH_ACT_FAULT:
         case BENCH_ACT_CLEAR_FAULTS:
-            emu_tb_set_faults(&w->emu, adr, 0, 0);
+            set_pack_faults(w, i, ev, ev->action == BENCH_ACT_CLEAR_FAULTS);
+            break;
+        case BENCH_ACT_REBOOT:
+            if (w->kind == BENCH_FAM_TINYBMS) {
+                emu_tiny_reboot(&w->tiny, w->sched.now_us);
+            } else if (w->kind == BENCH_FAM_SUPERB) {
+                emu_sb_reboot(&w->sb, adr, w->sched.now_us);
+                sb_reschedule(w);
+            }
+            break;
+        case BENCH_ACT_FIRMWARE:
+            emu_sb_set_firmware(&w->sb, adr, (uint16_t)ev->value);
             break;
         case BENCH_ACT_AMBIENT:
             p->ambient_c = ev->value;
@@ -328,6 +460,14 @@ static void run_event(void *ctx, uint64_t now_us)
     case BENCH_ACT_CHARGER: w->charger.charge_avail_a = ev->value; break;
     case BENCH_ACT_LOAD: w->charger.load_a = ev->value; break;
     case BENCH_ACT_AMBIENT: w->bank.ambient_c = ev->value; break;
+    case BENCH_ACT_BMS_SETTING:
+        /* As the vendor's own tool would: range-checked by the device. */
+        if (emu_tiny_write_setting(&w->tiny, (unsigned)ev->reg, (uint16_t)ev->value) != 0 &&
+            w->log != NULL) {
+            fprintf(w->log, "%10.3f bench: TinyBMS refused register %d = %g\n",
+                    (double)w->sched.now_us / 1e6, ev->reg, ev->value);
+        }
+        break;
     case BENCH_ACT_BUS_GARBAGE: {
         uint8_t noise[512];
         size_t n = ev->value > sizeof noise ? sizeof noise : (size_t)ev->value;
@@ -409,6 +549,7 @@ static int build_bank(bench_world_t *w, char *err, size_t cap)
     const bench_bank_cfg_t *bc = &w->sc->bank;
     sim_bank_init(&w->bank, w->sc->system.ambient_c);
     emu_tb_init(&w->emu, sim_rng_next(&w->rng));
+    emu_sb_init(&w->sb, sim_rng_next(&w->rng));
     for (int i = 0; i < bc->npacks; i++) {
         const bench_pack_cfg_t *pc = &bc->packs[i];
         sim_pack_spec_t spec = {
@@ -425,12 +566,33 @@ static int build_bank(bench_world_t *w, char *err, size_t cap)
             snprintf(err, cap, "too many packs");
             return -1;
         }
-        w->bank.packs[idx].ambient_c = w->sc->system.ambient_c;
-        emu_tb_family_t fam = pc->family == 1 ? EMU_TB_TOPBMS : EMU_TB_EET;
-        if (emu_tb_attach(&w->emu, (uint8_t)pc->address, &w->bank.packs[idx], fam) != 0) {
-            snprintf(err, cap, "pack %d: address %d is not usable (0..15, each once)", i,
-                     pc->address);
-            return -1;
+        sim_pack_t *p = &w->bank.packs[idx];
+        p->ambient_c = w->sc->system.ambient_c;
+        switch (w->kind) {
+        case BENCH_FAM_TINYBMS:
+            /* The TinyBMS drives the pack's switches from now on. */
+            emu_tiny_init(&w->tiny, p, sim_rng_next(&w->rng), 0);
+            break;
+        case BENCH_FAM_SUPERB: {
+            int n = emu_sb_add_node(&w->sb, (uint8_t)pc->address, p, pc->fw_version, 0);
+            int node = sim_canbus_attach(&w->bms_can, NULL, NULL);
+            if (n < 0 || n >= BENCH_MAX_PACKS || node < 0) {
+                snprintf(err, cap, "pack %d: node id %d is not usable (1..127, each once)", i,
+                         pc->address);
+                return -1;
+            }
+            w->sb_bus_node[n] = node;
+            break;
+        }
+        default: {
+            emu_tb_family_t fam = pc->family == 1 ? EMU_TB_TOPBMS : EMU_TB_EET;
+            if (emu_tb_attach(&w->emu, (uint8_t)pc->address, p, fam) != 0) {
+                snprintf(err, cap, "pack %d: address %d is not usable (0..15, each once)", i,
+                         pc->address);
+                return -1;
+            }
+            break;
+        }
         }
     }
     /* Settle voltages before the first request is answered. */
@@ -442,6 +604,8 @@ static int build_gateway(bench_world_t *w, const bench_run_opts_t *o, char *err,
 {
     gw_config_t cfg;
     gateway_config_default(&cfg);
+    static const gw_bms_family_t fam[] = {GW_BMS_TOPBAND, GW_BMS_TINYBMS, GW_BMS_SUPERB};
+    gateway_config_family(&cfg, fam[w->kind]);
     char msg[1024];
     for (int i = 0; i < w->sc->ngwset; i++) {
         const bench_gwset_t *s = &w->sc->gwset[i];
@@ -461,6 +625,11 @@ static int build_gateway(bench_world_t *w, const bench_run_opts_t *o, char *err,
         return -1;
     }
     plat_sim_set_log(&w->plat, gw_log, w);
+    plat_sim_set_can_notify(&w->plat, gw_can_notify, w);
+    if (w->kind == BENCH_FAM_SUPERB && plat_sim_add_can(&w->plat, cfg.bms_can, &w->bms_can) != 0) {
+        snprintf(err, cap, "internal: no CAN node for the gateway on the CANopen bus");
+        return -1;
+    }
     if (gateway_init(&w->gw, &cfg, &w->plat.api, 0) != 0) {
         snprintf(err, cap, "internal: gateway_init refused the sim platform");
         return -1;
@@ -506,8 +675,19 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     uint64_t seed = o->seed_set ? o->seed : sc->has_seed ? sc->seed : 1;
     sim_rng_seed(&w->rng, seed);
     sim_sched_init(&w->sched);
-    sim_wire_init(&w->rs485, &w->sched, RS485_BAUD, 10, true);
+    w->kind = sc->bank.kind;
+    /* Topband packs share a half-duplex RS485 bus; a TinyBMS UART is
+     * point to point and full duplex. */
+    if (w->kind == BENCH_FAM_TINYBMS) {
+        sim_wire_init(&w->rs485, &w->sched, TINYBMS_BAUD, 10, false);
+    } else {
+        sim_wire_init(&w->rs485, &w->sched, RS485_BAUD, 10, true);
+    }
     sim_canbus_init(&w->can, &w->sched, VICTRON_BITRATE);
+    sim_canbus_init(&w->bms_can, &w->sched, CANOPEN_BITRATE);
+    if (w->kind == BENCH_FAM_SUPERB) {
+        sim_canbus_attach(&w->bms_can, sb_rx, w); /* the batteries' ears */
+    }
     sim_charger_init(&w->charger);
     w->charger.charge_avail_a = sc->system.charger_a;
     w->charger.load_a = sc->system.load_a;
@@ -551,6 +731,13 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     }
     sim_sched_at(&w->sched, PHYS_STEP_US, phys_tick, w);
     sim_sched_at(&w->sched, c->sample_us, sample_tick, c);
+    if (w->kind == BENCH_FAM_TINYBMS) {
+        sim_sched_at(&w->sched, TINY_TICK_US, tiny_tick, w);
+    }
+    if (w->kind == BENCH_FAM_SUPERB) {
+        sim_canbus_set_tap(&w->bms_can, hash_can, w);
+        sb_reschedule(w);
+    }
     gw_reschedule(w);
 
     uint64_t end_us = (uint64_t)llround(sc->duration_s * 1e6);
@@ -591,7 +778,7 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     r->stats.rs485_collisions = w->rs485.collisions;
     r->stats.can_frames = w->can.frames_total;
     r->stats.can_load_pct = sim_canbus_load_pct(&w->can);
-    r->stats.tb = w->gw.tb.stats;
+    gateway_bms_counters(&w->gw, &r->stats.bms);
     r->stats.trace_hash = w->trace_hash;
 
 out:

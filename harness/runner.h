@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "emulators/superb/emu_superb.h"
+#include "emulators/tinybms/emu_tinybms.h"
 #include "emulators/topband/emu_topband.h"
 #include "gateway.h"
 #include "harness/expect.h"
@@ -42,7 +44,7 @@ typedef struct bench_run_stats {
     uint64_t rs485_collisions;
     uint64_t can_frames;
     double can_load_pct;
-    gw_tb_stats_t tb;           /* the gateway driver's counters */
+    gw_bms_counters_t bms;      /* the gateway driver's counters */
     uint64_t trace_hash;        /* FNV-1a over every CAN frame and RS485 byte with its time */
 } bench_run_stats_t;
 
@@ -63,11 +65,17 @@ typedef struct bench_world {
     sim_sched_t sched;
     sim_rng_t rng;
     sim_bank_t bank;
-    sim_wire_t rs485;            /* end 0: gateway, end 1: packs */
-    sim_canbus_t can;
+    bench_family_t kind;
+    sim_wire_t rs485;            /* the BMS line (Topband RS485, TinyBMS UART); end 0: gateway */
+    sim_canbus_t can;            /* Victron side, 500 kbit/s */
     int gx_node;
     sim_charger_t charger;
-    emu_topband_t emu;
+    emu_topband_t emu;           /* family topband */
+    emu_tinybms_t tiny;          /* family tinybms */
+    sim_canbus_t bms_can;        /* family superb: CANopen, 250 kbit/s */
+    emu_superb_t sb;
+    int sb_bus_node[BENCH_MAX_PACKS]; /* sim bus node of each emulated battery */
+    uint64_t sb_wake_id, sb_wake_at;
     plat_sim_t plat;
     gateway_t gw;
     bench_gx_t gx;

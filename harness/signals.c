@@ -68,11 +68,18 @@
     X(gw_packs_online, "gateway: packs online")                                            \
     X(gw_packs_present, "gateway: packs found by the scan")                                \
     X(gw_scan_done, "gateway: 1 once the first address scan finished")                     \
-    X(gw_bad_frames, "gateway: Topband frames dropped (checksum, framing, address)")        \
-    X(gw_bad_checksum, "gateway: Topband frames with a bad checksum")                      \
-    X(gw_timeouts, "gateway: Topband requests without a reply")                            \
-    X(gw_replies_ok, "gateway: good Topband replies")                                      \
-    X(rs485_collisions, "sim: characters corrupted by collisions on RS485")                \
+    X(gw_bad_frames, "gateway: BMS frames dropped (checksum, framing, address)")            \
+    X(gw_bad_checksum, "gateway: BMS frames with a bad checksum or CRC")                   \
+    X(gw_timeouts, "gateway: BMS requests without a reply")                                \
+    X(gw_replies_ok, "gateway: good BMS replies")                                          \
+    X(gw_refusals, "gateway: BMS refusals (Topband RTN errors, TinyBMS NACKs, SDO aborts)")  \
+    X(cvl_state, "gateway: charge-voltage state (bulk, transition, float_approach, float, imbalance_hold)") \
+    X(cvl_transitions, "gateway: charge-voltage state changes so far")                     \
+    X(packs_charge_off, "sim: packs whose own BMS has opened the charge switch")           \
+    X(packs_discharge_off, "sim: packs whose own BMS has opened the discharge switch")     \
+    X(cell_spread_mv, "sim: highest minus lowest cell voltage")                            \
+    X(bms_asleep, "sim: 1 while the TinyBMS sleeps")                                       \
+    X(rs485_collisions, "sim: characters corrupted by collisions on the BMS line")         \
     X(can_load_pct, "sim: mean CAN bus load")
 
 enum {
@@ -201,14 +208,28 @@ void bench_signals_sample(struct bench_world *w, double *out)
     out[SIG_cold_for_s] = w->cold_since_s < 0 ? 0 : now_s - w->cold_since_s;
 
     const gw_bank_t *b = &w->gw.bank;
-    const gw_tb_stats_t *st = &w->gw.tb.stats;
+    gw_bms_counters_t st;
+    gateway_bms_counters(&w->gw, &st);
     out[SIG_gw_packs_online] = b->packs_online;
     out[SIG_gw_packs_present] = b->packs_present;
-    out[SIG_gw_scan_done] = w->gw.tb.scan_done;
-    out[SIG_gw_bad_frames] = (double)st->bad_checksum + st->bad_frame + st->wrong_address;
-    out[SIG_gw_bad_checksum] = st->bad_checksum;
-    out[SIG_gw_timeouts] = st->timeouts;
-    out[SIG_gw_replies_ok] = st->replies_ok;
+    out[SIG_gw_scan_done] = gateway_scan_done(&w->gw);
+    out[SIG_gw_bad_frames] = (double)st.bad_checksum + st.bad_frame + st.wrong_address;
+    out[SIG_gw_bad_checksum] = st.bad_checksum;
+    out[SIG_gw_timeouts] = st.timeouts;
+    out[SIG_gw_replies_ok] = st.replies_ok;
+    out[SIG_gw_refusals] = st.refusals;
+    out[SIG_cvl_state] = w->gw.cfg.cvl_states ? (double)w->gw.cvl.state : NAN;
+    out[SIG_cvl_transitions] = w->gw.cvl.transitions;
+
+    unsigned chg_off = 0, dis_off = 0;
+    for (int i = 0; i < w->bank.npacks; i++) {
+        chg_off += !w->bank.packs[i].charge_fet;
+        dis_off += !w->bank.packs[i].discharge_fet;
+    }
+    out[SIG_packs_charge_off] = chg_off;
+    out[SIG_packs_discharge_off] = dis_off;
+    out[SIG_cell_spread_mv] = (vmax - vmin) * 1000.0;
+    out[SIG_bms_asleep] = w->kind == BENCH_FAM_TINYBMS ? emu_tiny_asleep(&w->tiny) : 0;
     out[SIG_rs485_collisions] = (double)w->rs485.collisions;
     out[SIG_can_load_pct] = sim_canbus_load_pct(&w->can);
 }

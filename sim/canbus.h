@@ -12,7 +12,7 @@
 #include "sim/sched.h"
 
 #define SIM_CAN_EFF_FLAG 0x80000000u
-#define SIM_CAN_MAX_NODES 8
+#define SIM_CAN_MAX_NODES 24
 #define SIM_CAN_TXQ 64
 
 typedef struct sim_can_frame {

@@ -114,15 +114,20 @@ static void rx_push(plat_can_frame_t *q, unsigned head, unsigned *len, uint64_t 
 static void sim_can_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
 {
     plat_sim_t *p = ctx;
-    (void)t_us;
     rx_push(p->rxq, p->rxq_head, &p->rxq_len, &p->rx_dropped, f);
+    if (p->can_notify != NULL) {
+        p->can_notify(p->can_notify_ctx, 0, t_us);
+    }
 }
 
 static void sim_can_rx_extra(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
 {
     struct plat_sim_can *x = ctx;
-    (void)t_us;
     rx_push(x->rxq, x->rxq_head, &x->rxq_len, &x->rx_dropped, f);
+    plat_sim_t *p = x->owner;
+    if (p->can_notify != NULL) {
+        p->can_notify(p->can_notify_ctx, (unsigned)(x - p->extra) + 1u, t_us);
+    }
 }
 
 int plat_sim_init(plat_sim_t *p, sim_sched_t *s, sim_wire_t *uart, int end, sim_canbus_t *bus)
@@ -170,4 +175,11 @@ int plat_sim_add_can(plat_sim_t *p, unsigned bus, sim_canbus_t *b)
         return -1;
     }
     return 0;
+}
+
+void plat_sim_set_can_notify(plat_sim_t *p, void (*fn)(void *ctx, unsigned bus, uint64_t t_us),
+                             void *ctx)
+{
+    p->can_notify = fn;
+    p->can_notify_ctx = ctx;
 }

@@ -39,12 +39,18 @@ typedef struct plat_sim {
     bool gpio[PLAT_GPIO_COUNT];
     plat_sim_log_fn log_fn;
     void *log_ctx;
+    void (*can_notify)(void *ctx, unsigned bus, uint64_t t_us); /* a frame was queued */
+    void *can_notify_ctx;
 } plat_sim_t;
 
 /* Bind: UART 0 = `end` of `uart`, CAN 0 = a new node on `bus`. Returns 0, or
  * -1 when the bus has no free node. */
 int plat_sim_init(plat_sim_t *p, sim_sched_t *s, sim_wire_t *uart, int end, sim_canbus_t *bus);
 void plat_sim_set_log(plat_sim_t *p, plat_sim_log_fn fn, void *ctx);
+/* Called after a received frame was queued on any bus, so the host can wake
+ * the firmware (an interrupt, in a real board). */
+void plat_sim_set_can_notify(plat_sim_t *p, void (*fn)(void *ctx, unsigned bus, uint64_t t_us),
+                             void *ctx);
 /* Bind CAN `bus` (1 .. PLAT_SIM_BUSES-1) to a new node on `b`. 0, or -1. */
 int plat_sim_add_can(plat_sim_t *p, unsigned bus, sim_canbus_t *b);
 

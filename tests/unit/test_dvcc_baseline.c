@@ -273,7 +273,10 @@ static void test_dvcc_fail_safe(void **state)
     } rows[] = {
         {false, false, false, 560, 448, "starting", false},
         {false, true, false, 560, 448, "no BMS data", true},
-        {false, false, true, 560, 448, "no BMS data", true},
+        /* heard of but never read (a CANopen boot-up before the first reply): start-up */
+        {false, false, true, 560, 448, "starting", false},
+        /* read before, lost during start-up: an alarm */
+        {true, false, true, 525, 420, "no BMS data", true},
         {true, true, true, 525, 420, "no BMS data", true},
         {true, false, false, 525, 420, "starting", false},
     };

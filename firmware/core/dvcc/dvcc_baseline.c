@@ -211,7 +211,9 @@ static void fail_safe(gw_dvcc_baseline_t *d, const gw_bank_t *b, bool startup_do
                       gw_limits_t *out)
 {
     const gw_dvcc_cfg_t *c = &d->cfg;
-    bool alarm = startup_done || b->packs_present > 0;
+    /* Packs heard of but not yet read (a CANopen boot-up before the first
+     * SDO reply) are still start-up; packs lost after a valid bank are not. */
+    bool alarm = startup_done || (b->packs_present > 0 && d->have_last);
 
     /* Lost packs must not leave the last non-zero currents on the bus
      * (the seed gateway's V98 bug); voltages stay sane, never 0. */

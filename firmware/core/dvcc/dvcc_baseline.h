@@ -51,8 +51,9 @@ void gw_dvcc_init(gw_dvcc_baseline_t *d, const gw_dvcc_cfg_t *cfg);
 
 /* Decide limits and alarms from the aggregated bank. When bank->valid is
  * false (all packs lost, or none found yet) the fail-safe applies:
- * CCL = DCL = 0 and, once startup is over (packs_present > 0 or
- * startup_done), the BMS-internal alarm is raised. */
+ * CCL = DCL = 0 and, once startup is over (startup_done, or packs present
+ * that had given a valid bank before), the general and BMS-internal alarms
+ * are raised. */
 void gw_dvcc_compute(gw_dvcc_baseline_t *d, const gw_bank_t *bank, const gw_pack_t *packs,
                      size_t npacks, bool startup_done, gw_limits_t *out);
 
