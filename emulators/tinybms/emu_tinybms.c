@@ -678,6 +678,15 @@ void emu_tiny_set_faults(emu_tinybms_t *e, unsigned mask, uint32_t late_ms)
     e->late_ms = late_ms;
 }
 
+void emu_tiny_sleep(emu_tinybms_t *e)
+{
+    if (e != NULL) {
+        e->asleep = true;
+        e->rx_len = 0;
+        e->drop_next_frame = false;
+    }
+}
+
 bool emu_tiny_asleep(const emu_tinybms_t *e)
 {
     return e != NULL && e->asleep;
@@ -964,7 +973,8 @@ static void handle_frame(emu_tinybms_t *e, const uint8_t *frame, size_t len, uin
     if (n == 0) {
         return;
     }
-    uint64_t words = n > 5 ? (n - 5) / 2 : 0;
+    /* Data words: everything between AA CMD and the CRC (a PL byte rounds away). */
+    uint64_t words = n > 4 ? (n - 4) / 2 : 0;
     uint64_t delay_us = REPLY_BASE_US + REPLY_PER_WORD_US * words;
     if ((e->faults & EMU_TINY_F_LATE) != 0) {
         delay_us += (uint64_t)e->late_ms * 1000u;

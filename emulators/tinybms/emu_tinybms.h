@@ -216,13 +216,15 @@ void emu_tiny_tick(emu_tinybms_t *e, uint64_t now_us);
 void emu_tiny_set_faults(emu_tinybms_t *e, unsigned mask, uint32_t late_ms);
 /* Reset the BMS: statistics, events and settings kept, event 0x61 logged,
  * protections re-evaluated from scratch, pending bytes dropped, awake. */
-void emu_tiny_reboot(emu_tinybms_t *e, uint64_t now_us);
+void emu_tiny_reboot(emu_tinybms_t *e, uint64_t now_us); /* reg 114 reset cause 0x05 (POR) */
 /* Write a setting (300..399) as a 0x10 write would, range-checked.
  * Returns 0, or -1 (nothing changed). */
 int emu_tiny_write_setting(emu_tinybms_t *e, unsigned reg, uint16_t value);
 bool emu_tiny_asleep(const emu_tinybms_t *e);
 
 /* Additions for tests and tools. */
+/* Put the BMS to sleep now, as if its sleep timer had run out (it wakes as usual). */
+void emu_tiny_sleep(emu_tinybms_t *e);
 /* Read n registers from first as a 0x03/0x07 would (FROZEN applies).
  * Returns 0, or -1 when the range leaves 0..599. */
 int emu_tiny_read_regs(const emu_tinybms_t *e, unsigned first, unsigned n, uint16_t *out);

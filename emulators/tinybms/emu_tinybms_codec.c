@@ -216,7 +216,11 @@ int emu_tiny_decode_request(const uint8_t *frame, size_t len, emu_tiny_request_t
     if (emu_tiny_request_length(frame, len) != len) {
         return EMU_TINY_DEC_BAD_CMD;
     }
-    return decode_body(frame, req);
+    int rc = decode_body(frame, req);
+    if (rc != EMU_TINY_DEC_OK) {
+        req->count = 0; /* never hand out a count the arrays do not back */
+    }
+    return rc;
 }
 
 size_t emu_tiny_seal(uint8_t *buf, size_t len, size_t cap)
