@@ -630,9 +630,9 @@ uint64_t emu_sb_next_deadline(const emu_superb_t *e)
         for (size_t k = 0; k < n->txq_len; k++) {
             t = n->txq[k].due_us < t ? n->txq[k].due_us : t;
         }
-        bool hb_on = n->heartbeat_ms != 0 && (n->faults & EMU_SB_F_NO_HEARTBEAT) == 0 &&
-                     !node_mute(n);
-        if (hb_on && n->next_heartbeat_us < t) {
+        /* Suppressed heartbeats count too: their timer keeps its phase, so
+         * clearing the fault resumes them on the original grid. */
+        if (n->heartbeat_ms != 0 && n->next_heartbeat_us < t) {
             t = n->next_heartbeat_us;
         }
         if (n->sdo.xfer != EMU_SDO_IDLE && n->sdo.deadline_us < t) {
