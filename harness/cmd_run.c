@@ -345,22 +345,26 @@ int cmd_run(int argc, char **argv)
 
 static void list_usage(FILE *f)
 {
-    fprintf(f, "usage: bmsbench list [--signals] [PATH...]\n\n"
+    fprintf(f, "usage: bmsbench list [--signals | --settings] [PATH...]\n\n"
                "Lists scenarios (default folder: scenarios/) with their duration and\n"
-               "description, or with --signals the signals an expectation can use.\n");
+               "description; with --signals the signals an expectation can use; with\n"
+               "--settings the gateway settings a scenario's gateway: map or --set may\n"
+               "change, with their ranges.\n");
 }
 
 int cmd_list(int argc, char **argv)
 {
     static const struct option longopts[] = {{"signals", no_argument, NULL, 's'},
+                                             {"settings", no_argument, NULL, 'S'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     bool signals = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "sh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "sSh", longopts, NULL)) != -1) {
         switch (c) {
         case 's': signals = true; break;
+        case 'S': bench_gw_settings_print(stdout); return BENCH_EXIT_OK;
         case 'h': list_usage(stdout); return BENCH_EXIT_OK;
         default: list_usage(stderr); return BENCH_EXIT_USAGE;
         }

@@ -28,7 +28,7 @@
 
 /* ---- gateway settings that a scenario or --set may override ---- */
 
-enum { T_U8, T_U16, T_U32, T_I16 };
+enum { T_U8, T_U16, T_U32, T_I16, T_BOOL };
 
 typedef struct gw_key {
     const char *name;
@@ -39,6 +39,9 @@ typedef struct gw_key {
 
 #define DV(f) offsetof(gw_config_t, dvcc.f)
 #define TB(f) offsetof(gw_config_t, topband.f)
+#define TI(f) offsetof(gw_config_t, tinybms.f)
+#define SB(f) offsetof(gw_config_t, superb.f)
+#define CV(f) offsetof(gw_config_t, cvl.f)
 static const gw_key_t gw_keys[] = {
     {"cvl_cell_mv", DV(cvl_cell_mv), T_U16, 2000, 4500},
     {"cell_ov_mv", DV(cell_ov_mv), T_U16, 2000, 5000},
@@ -67,9 +70,48 @@ static const gw_key_t gw_keys[] = {
     {"offline_after_misses", TB(offline_after_misses), T_U8, 1, 100},
     {"rescan_period_ms", TB(rescan_period_ms), T_U32, 1000, 86400000},
     {"can_period_ms", offsetof(gw_config_t, can_period_ms), T_U32, 50, 60000},
+    /* TinyBMS driver */
+    {"tiny_poll_period_ms", TI(poll_period_ms), T_U32, 100, 600000},
+    {"tiny_reply_timeout_ms", TI(reply_timeout_ms), T_U32, 5, 60000},
+    {"tiny_wake_resends", TI(wake_resends), T_U8, 0, 10},
+    {"tiny_retries", TI(retries), T_U8, 0, 10},
+    {"tiny_offline_after_failures", TI(offline_after_failures), T_U8, 1, 100},
+    {"tiny_settings_refresh_ms", TI(settings_refresh_ms), T_U32, 0, 86400000},
+    /* SuperB driver */
+    {"sb_first_node", SB(first_node), T_U8, 1, 127},
+    {"sb_last_node", SB(last_node), T_U8, 1, 127},
+    {"sb_poll_period_ms", SB(poll_period_ms), T_U32, 100, 600000},
+    {"sb_sdo_timeout_ms", SB(sdo_timeout_ms), T_U32, 5, 60000},
+    {"sb_retries", SB(retries), T_U8, 0, 10},
+    {"sb_heartbeat_misses", SB(heartbeat_misses), T_U8, 1, 100},
+    /* charge-voltage states */
+    {"cvl_states", offsetof(gw_config_t, cvl_states), T_BOOL, 0, 1},
+    {"cvl_bulk_cell_mv", CV(bulk_cell_mv), T_U16, 2000, 4500},
+    {"cvl_float_cell_mv", CV(float_cell_mv), T_U16, 2000, 4500},
+    {"cvl_hold_cell_mv", CV(hold_cell_mv), T_U16, 2000, 4500},
+    {"cvl_transition_soc_pct", CV(transition_soc_pct), T_U8, 0, 100},
+    {"cvl_approach_soc_pct", CV(approach_soc_pct), T_U8, 0, 100},
+    {"cvl_float_soc_pct", CV(float_soc_pct), T_U8, 0, 100},
+    {"cvl_soc_hysteresis_pct", CV(soc_hysteresis_pct), T_U8, 0, 50},
+    {"cvl_float_exit_soc_pct", CV(float_exit_soc_pct), T_U8, 0, 100},
+    {"cvl_imbalance_hold_mv", CV(imbalance_hold_mv), T_U16, 1, 2000},
+    {"cvl_imbalance_release_mv", CV(imbalance_release_mv), T_U16, 0, 2000},
+    {"cvl_min_state_ms", CV(min_state_ms), T_U32, 0, 86400000},
+    {"cvl_hold_min_ms", CV(hold_min_ms), T_U32, 0, 86400000},
+    {"cvl_absorption_max_ms", CV(absorption_max_ms), T_U32, 0, 86400000},
 };
 #undef DV
 #undef TB
+#undef TI
+#undef SB
+#undef CV
+
+void bench_gw_settings_print(FILE *f)
+{
+    for (size_t i = 0; i < sizeof gw_keys / sizeof gw_keys[0]; i++) {
+        fprintf(f, "%-28s %g .. %g\n", gw_keys[i].name, gw_keys[i].min, gw_keys[i].max);
+    }
+}
 
 bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, size_t cap)
 {
@@ -88,6 +130,7 @@ bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, 
         case T_U8: *(uint8_t *)base = (uint8_t)value; break;
         case T_U16: *(uint16_t *)base = (uint16_t)value; break;
         case T_U32: *(uint32_t *)base = (uint32_t)value; break;
+        case T_BOOL: *(bool *)base = value != 0; break;
         default: *(int16_t *)base = (int16_t)value; break;
         }
         return true;

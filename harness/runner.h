@@ -105,5 +105,7 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
 /* Apply one gateway override (scenario `gateway:` or --set) to a config.
  * Returns false for an unknown key or a value out of range (msg says which). */
 bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, size_t cap);
+/* Every gateway setting a scenario or --set may change, with its range. */
+void bench_gw_settings_print(FILE *f);
 
 #endif
