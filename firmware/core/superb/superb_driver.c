@@ -135,6 +135,18 @@ static uint64_t alive_window_ms(const gw_sb_driver_t *d, int i)
     return (uint64_t)d->cfg.heartbeat_misses * period;
 }
 
+/* SDO answers keep a node alive only while it has never sent a heartbeat:
+ * heartbeat loss must take a node offline even if it still answers
+ * (issue: "heartbeat loss marks a node offline within 3 periods"). */
+static void mark_alive(gw_sb_driver_t *d, int i, uint64_t now_ms);
+
+static void mark_alive_sdo(gw_sb_driver_t *d, int i, uint64_t now_ms)
+{
+    if (!d->nodes[i].heartbeat_seen) {
+        mark_alive(d, i, now_ms);
+    }
+}
+
 static void mark_alive(gw_sb_driver_t *d, int i, uint64_t now_ms)
 {
     d->nodes[i].alive = true;
@@ -175,6 +187,7 @@ static void node_rebooted(gw_sb_driver_t *d, int i, uint64_t now_ms)
     n->name_valid = false;
     n->name[0] = '\0';
     n->heartbeat_ms = 0;
+    n->heartbeat_seen = false; /* it may come back without heartbeats */
     n->dropped_mask = 0;
     s->ident_done = 0;
     s->in_cycle = false;
@@ -473,7 +486,7 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
             return;
         }
         d->stats.aborts++;
-        mark_alive(d, i, now_ms);
+        mark_alive_sdo(d, i, now_ms);
         if (m->abort_code == GW_SDO_ABORT_NO_OBJECT || m->abort_code == GW_SDO_ABORT_NO_SUBINDEX) {
             d->nodes[i].dropped_mask |= BIT(s->obj);
             d->stats.objects_dropped++;
@@ -486,7 +499,7 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
             d->stats.unexpected++;
             return;
         }
-        mark_alive(d, i, now_ms);
+        mark_alive_sdo(d, i, now_ms);
         on_segment_response(d, i, m, now_ms);
         return;
     }
@@ -498,7 +511,7 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
         d->stats.mismatched++;
         return;
     }
-    mark_alive(d, i, now_ms);
+    mark_alive_sdo(d, i, now_ms);
     on_initiate_response(d, i, m, now_ms);
 }
 
@@ -521,7 +534,7 @@ static void on_probe_response(gw_sb_driver_t *d, uint8_t id, const gw_sdo_msg_t 
     d->probe_id = 0;
     int i = add_node(d, id, now_ms);
     if (i >= 0) {
-        mark_alive(d, i, now_ms);
+        mark_alive_sdo(d, i, now_ms);
     }
 }
 
@@ -571,6 +584,9 @@ static void on_heartbeat(gw_sb_driver_t *d, uint8_t id, const gw_can_frame_t *f,
         node_rebooted(d, i, now_ms);
     }
     d->nodes[i].nmt_state = state;
+    if (state != GW_CO_NMT_BOOTUP) {
+        d->nodes[i].heartbeat_seen = true;
+    }
     mark_alive(d, i, now_ms);
 }
 

@@ -60,7 +60,9 @@ typedef struct gw_sb_stats {
 /* Per node, what the driver learned besides the pack reading. Read-only. */
 typedef struct gw_sb_node_info {
     uint8_t node_id;          /* 0 = slot unused */
-    bool alive;               /* heartbeat or SDO answer within heartbeat_misses periods */
+    bool alive;               /* heartbeat within heartbeat_misses periods (a node that never sent
+                                 one: any SDO answer) */
+    bool heartbeat_seen;      /* it produces heartbeats: from then on only they keep it alive */
     uint8_t nmt_state;        /* last heartbeat state byte */
     bool identity_valid;      /* 0x1018:1..4 read since the last boot-up */
     uint32_t vendor_id, product_code, revision, serial;
