@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate superb --stdio`: SuperB CANopen batteries over candump lines on stdin/stdout. */
+/* `bmsbench emulate superb --stdio`: SuperB CANopen batteries over candump lines on stdin/stdout.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -11,10 +12,10 @@
 #include "harness/commands.h"
 #include "sim/lfp_cell.h"
 
-#define SB_CLI_CELLS 4             /* 12.8 V LiFePO4 packs */
+#define SB_CLI_CELLS 4 /* 12.8 V LiFePO4 packs */
 #define SB_CLI_CAPACITY_AH 100.0
 #define SB_CLI_TEMP_C 25.0
-#define SB_CLI_LINE_US 10000u      /* virtual time per input line */
+#define SB_CLI_LINE_US 10000u /* virtual time per input line */
 #define SB_CLI_LINE_MAX 512
 
 typedef struct sb_cli_opts {
@@ -28,31 +29,30 @@ typedef struct sb_cli_opts {
 
 static void print_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: bmsbench emulate superb --stdio [--nodes 1,2,3] [--fw 1.6] [--soc PCT]\n"
-            "                               [--heartbeats]\n"
-            "\n"
-            "Emulate SuperB Epsilon V2 batteries (CiA 301 nodes: boot-up, heartbeat, NMT,\n"
-            "SDO server). CAN frames are read from stdin in candump notation, either bare\n"
-            "'ID#HEX' or full '(sec.usec) iface ID#HEX' lines; every frame the nodes send\n"
-            "is written to stdout as 'ID#HEX' (3 hex digits, upper case). Each node's\n"
-            "boot-up frame is printed at start. Virtual time starts at 0 and advances\n"
-            "10 ms per input line (blank lines and '#' comments included, so 100 blank\n"
-            "lines let an unfinished SDO transfer time out after 1 s). Exits 0 at end of\n"
-            "input, 1 when a line could not be read (named on stderr, skipped).\n"
-            "\n"
-            "  --stdio          talk over stdin/stdout\n"
-            "  --nodes LIST     node ids 1..127, comma separated, up to 16 (default 1)\n"
-            "  --fw MAJ.MIN     firmware version (default 1.6; below 1.2 0x6051/0x6052\n"
-            "                   answer abort 0x06020000)\n"
-            "  --soc PCT        state of charge of every pack, 0..100 (default 50)\n"
-            "  --heartbeats     also print heartbeats (every 1000 ms of virtual time)\n"
-            "  -h, --help       show this help\n"
-            "\n"
-            "Examples:\n"
-            "  echo '602#4060600000000000' | bmsbench emulate superb --stdio --nodes 1,2\n"
-            "  printf '000#0100\\n601#4008100000000000\\n601#6000000000000000\\n' |\n"
-            "      bmsbench emulate superb --stdio --fw 1.1 --soc 87\n");
+    fprintf(f, "Usage: bmsbench emulate superb --stdio [--nodes 1,2,3] [--fw 1.6] [--soc PCT]\n"
+               "                               [--heartbeats]\n"
+               "\n"
+               "Emulate SuperB Epsilon V2 batteries (CiA 301 nodes: boot-up, heartbeat, NMT,\n"
+               "SDO server). CAN frames are read from stdin in candump notation, either bare\n"
+               "'ID#HEX' or full '(sec.usec) iface ID#HEX' lines; every frame the nodes send\n"
+               "is written to stdout as 'ID#HEX' (3 hex digits, upper case). Each node's\n"
+               "boot-up frame is printed at start. Virtual time starts at 0 and advances\n"
+               "10 ms per input line (blank lines and '#' comments included, so 100 blank\n"
+               "lines let an unfinished SDO transfer time out after 1 s). Exits 0 at end of\n"
+               "input, 1 when a line could not be read (named on stderr, skipped).\n"
+               "\n"
+               "  --stdio          talk over stdin/stdout\n"
+               "  --nodes LIST     node ids 1..127, comma separated, up to 16 (default 1)\n"
+               "  --fw MAJ.MIN     firmware version (default 1.6; below 1.2 0x6051/0x6052\n"
+               "                   answer abort 0x06020000)\n"
+               "  --soc PCT        state of charge of every pack, 0..100 (default 50)\n"
+               "  --heartbeats     also print heartbeats (every 1000 ms of virtual time)\n"
+               "  -h, --help       show this help\n"
+               "\n"
+               "Examples:\n"
+               "  echo '602#4060600000000000' | bmsbench emulate superb --stdio --nodes 1,2\n"
+               "  printf '000#0100\\n601#4008100000000000\\n601#6000000000000000\\n' |\n"
+               "      bmsbench emulate superb --stdio --fw 1.1 --soc 87\n");
 }
 
 static int usage_error(const char *what, const char *arg)

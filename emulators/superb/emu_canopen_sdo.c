@@ -45,8 +45,8 @@ void emu_sdo_encode_abort(uint8_t out[8], uint16_t idx, uint8_t sub, uint32_t co
     put_le32(&out[4], code);
 }
 
-bool emu_sdo_encode_upload_expedited(uint8_t out[8], uint16_t idx, uint8_t sub,
-                                     const uint8_t *data, size_t len)
+bool emu_sdo_encode_upload_expedited(uint8_t out[8], uint16_t idx, uint8_t sub, const uint8_t *data,
+                                     size_t len)
 {
     if (len < 1 || len > 4) {
         return false;
@@ -58,16 +58,16 @@ bool emu_sdo_encode_upload_expedited(uint8_t out[8], uint16_t idx, uint8_t sub,
     return true;
 }
 
-void emu_sdo_encode_upload_segment(uint8_t out[8], uint8_t toggle, const uint8_t *data,
-                                   size_t len, bool last)
+void emu_sdo_encode_upload_segment(uint8_t out[8], uint8_t toggle, const uint8_t *data, size_t len,
+                                   bool last)
 {
     if (len > SDO_SEG_DATA) {
         len = SDO_SEG_DATA;
     }
     memset(out, 0, 8);
     /* scs = 0, t in bit 4, n (bytes without data) in bits 3..1, c in bit 0 */
-    out[0] = (uint8_t)(((toggle & 1u) << 4) | ((SDO_SEG_DATA - (unsigned)len) << 1) |
-                       (last ? 1u : 0u));
+    out[0] =
+        (uint8_t)(((toggle & 1u) << 4) | ((SDO_SEG_DATA - (unsigned)len) << 1) | (last ? 1u : 0u));
     memcpy(&out[1], data, len);
 }
 
@@ -152,7 +152,8 @@ static bool initiate_upload(emu_sdo_server_t *s, const emu_sdo_od_ops_t *od, uin
 static bool upload_segment(emu_sdo_server_t *s, const uint8_t req[8], uint64_t now_us,
                            uint8_t resp[8])
 {
-    if (s->xfer != EMU_SDO_UPLOADING || (req[0] & (uint8_t)~SDO_TOGGLE_BIT) != EMU_SDO_CS_UPLOAD_SEG_REQ) {
+    if (s->xfer != EMU_SDO_UPLOADING ||
+        (req[0] & (uint8_t)~SDO_TOGGLE_BIT) != EMU_SDO_CS_UPLOAD_SEG_REQ) {
         /* No upload in progress, or stray bits in the command byte. */
         uint16_t idx = s->xfer != EMU_SDO_IDLE ? s->idx : 0;
         uint8_t sub = s->xfer != EMU_SDO_IDLE ? s->sub : 0;

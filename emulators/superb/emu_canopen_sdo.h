@@ -40,11 +40,11 @@ enum {
 
 /* Command bytes (byte 0) the server sends or recognises. */
 enum {
-    EMU_SDO_CS_UPLOAD_REQ = 0x40,       /* client: initiate upload */
-    EMU_SDO_CS_UPLOAD_SEG_REQ = 0x60,   /* client: upload segment, | 0x10 toggle */
-    EMU_SDO_CS_UPLOAD_SEGMENTED = 0x41, /* server: initiate upload response, size in bytes 4-7 */
-    EMU_SDO_CS_DOWNLOAD_RESP = 0x60,    /* server: initiate download response */
-    EMU_SDO_CS_DOWNLOAD_SEG_RESP = 0x20,/* server: download segment response, | 0x10 toggle */
+    EMU_SDO_CS_UPLOAD_REQ = 0x40,        /* client: initiate upload */
+    EMU_SDO_CS_UPLOAD_SEG_REQ = 0x60,    /* client: upload segment, | 0x10 toggle */
+    EMU_SDO_CS_UPLOAD_SEGMENTED = 0x41,  /* server: initiate upload response, size in bytes 4-7 */
+    EMU_SDO_CS_DOWNLOAD_RESP = 0x60,     /* server: initiate download response */
+    EMU_SDO_CS_DOWNLOAD_SEG_RESP = 0x20, /* server: download segment response, | 0x10 toggle */
     EMU_SDO_CS_ABORT = 0x80,
 };
 
@@ -74,10 +74,10 @@ typedef struct emu_sdo_server {
     emu_sdo_xfer_t xfer;
     uint16_t idx;
     uint8_t sub;
-    uint8_t toggle;          /* toggle bit (0/1) the next segment request must carry */
+    uint8_t toggle; /* toggle bit (0/1) the next segment request must carry */
     uint8_t buf[EMU_SDO_SEG_MAX];
-    size_t len;              /* upload: object size; download: size announced (0 = unknown) */
-    size_t pos;              /* bytes sent (upload) or received (download) */
+    size_t len; /* upload: object size; download: size announced (0 = unknown) */
+    size_t pos; /* bytes sent (upload) or received (download) */
     /* When the transfer is aborted for lack of a client request. Set by
      * emu_sdo_server_request() to now + timeout; the caller may push it to
      * the time its response actually goes out. UINT64_MAX when idle. */
@@ -105,10 +105,10 @@ bool emu_sdo_server_poll(emu_sdo_server_t *s, uint64_t now_us, uint8_t resp[8]);
 void emu_sdo_encode_abort(uint8_t out[8], uint16_t idx, uint8_t sub, uint32_t code);
 /* Expedited upload response for 1..4 bytes (0x4F, 0x4B, 0x47, 0x43); unused
  * bytes are 0. Returns false (out untouched) for any other length. */
-bool emu_sdo_encode_upload_expedited(uint8_t out[8], uint16_t idx, uint8_t sub,
-                                     const uint8_t *data, size_t len);
+bool emu_sdo_encode_upload_expedited(uint8_t out[8], uint16_t idx, uint8_t sub, const uint8_t *data,
+                                     size_t len);
 /* Upload segment response: toggle t, 0..7 data bytes, last = c bit. */
-void emu_sdo_encode_upload_segment(uint8_t out[8], uint8_t toggle, const uint8_t *data,
-                                   size_t len, bool last);
+void emu_sdo_encode_upload_segment(uint8_t out[8], uint8_t toggle, const uint8_t *data, size_t len,
+                                   bool last);
 
 #endif

@@ -12,8 +12,8 @@
 #define SB_NODE_ID_MAX 127u
 #define SB_STORE_SIGNATURE 0x65766173u /* "save", little-endian */
 #define SB_SOH_PERMILLE 1000
-#define SB_CELL_SUBS 16u               /* 0x2011 / 0x2012 sub-indices 1..16 */
-#define SB_CELL_OV_V 3.75              /* 0x2004 bits, at the pack BMS's own FET limits */
+#define SB_CELL_SUBS 16u  /* 0x2011 / 0x2012 sub-indices 1..16 */
+#define SB_CELL_OV_V 3.75 /* 0x2004 bits, at the pack BMS's own FET limits */
 #define SB_CELL_UV_V 2.30
 #define SB_CELL_OT_C 60.0
 #define SB_CELL_UT_C (-20.0)
@@ -31,36 +31,36 @@ typedef struct od_obj {
 } od_obj_t;
 
 static const od_obj_t od_objects[] = {
-    {0x1000, 0, T_U32, A_RO}, /* device type */
-    {0x1001, 0, T_U8, A_RO},  /* error register */
-    {0x1008, 0, T_STR, A_RO}, /* device name */
-    {0x1009, 0, T_STR, A_RO}, /* hardware version */
-    {0x100A, 0, T_STR, A_RO}, /* software version */
-    {0x1010, 1, T_U32, A_WO}, /* store parameters */
-    {0x1014, 0, T_U32, A_RW}, /* COB-ID EMCY */
-    {0x1017, 0, T_U16, A_RW}, /* producer heartbeat time, ms */
-    {0x1018, 4, T_U32, A_RO}, /* identity */
-    {0x1200, 2, T_U32, A_RO}, /* SDO server COB-IDs */
-    {0x2004, 0, T_U16, A_RO}, /* error status bits */
-    {0x2005, 0, T_U16, A_RO}, /* warning status */
-    {0x2006, 0, T_U8, A_RO},  /* operational state: 1 active */
-    {0x2010, 0, T_I32, A_RO}, /* current, mA, charge positive */
+    {0x1000, 0, T_U32, A_RO},            /* device type */
+    {0x1001, 0, T_U8, A_RO},             /* error register */
+    {0x1008, 0, T_STR, A_RO},            /* device name */
+    {0x1009, 0, T_STR, A_RO},            /* hardware version */
+    {0x100A, 0, T_STR, A_RO},            /* software version */
+    {0x1010, 1, T_U32, A_WO},            /* store parameters */
+    {0x1014, 0, T_U32, A_RW},            /* COB-ID EMCY */
+    {0x1017, 0, T_U16, A_RW},            /* producer heartbeat time, ms */
+    {0x1018, 4, T_U32, A_RO},            /* identity */
+    {0x1200, 2, T_U32, A_RO},            /* SDO server COB-IDs */
+    {0x2004, 0, T_U16, A_RO},            /* error status bits */
+    {0x2005, 0, T_U16, A_RO},            /* warning status */
+    {0x2006, 0, T_U8, A_RO},             /* operational state: 1 active */
+    {0x2010, 0, T_I32, A_RO},            /* current, mA, charge positive */
     {0x2011, SB_CELL_SUBS, T_I16, A_RO}, /* cell voltages, mV */
     {0x2012, SB_CELL_SUBS, T_I16, A_RO}, /* cell temperatures, 0.1 degC */
-    {0x2014, 0, T_I16, A_RO}, /* cycle count */
-    {0x2016, 0, T_I32, A_RO}, /* pack power, W */
-    {0x2017, 2, T_I32, A_RO}, /* pack / terminal voltage, mV */
-    {0x2021, 0, T_U16, A_RO}, /* SoH, 0.1 % */
-    {0x2022, 2, T_U16, A_RO}, /* min / max cell voltage, mV */
-    {0x2023, 2, T_I16, A_RO}, /* min / max cell temperature, 0.1 degC */
-    {0x6010, 0, T_I16, A_RO}, /* temperature, 1/8 degC */
-    {0x6020, 0, T_I16, A_RO}, /* highest temperature, 1/8 degC */
-    {0x6050, 0, T_U16, A_RO}, /* cycles */
-    {0x6051, 0, T_I16, A_RO}, /* Ah expended, 1/8 Ah (fw >= 1.2) */
-    {0x6052, 0, T_I16, A_RO}, /* Ah returned, 1/8 Ah (fw >= 1.2) */
-    {0x6053, 0, T_I32, A_RO}, /* Ah since equalisation, 1/8 Ah */
-    {0x6060, 0, T_I32, A_RO}, /* battery voltage, 1/1024 V */
-    {0x6081, 0, T_U8, A_RO},  /* state of charge, % */
+    {0x2014, 0, T_I16, A_RO},            /* cycle count */
+    {0x2016, 0, T_I32, A_RO},            /* pack power, W */
+    {0x2017, 2, T_I32, A_RO},            /* pack / terminal voltage, mV */
+    {0x2021, 0, T_U16, A_RO},            /* SoH, 0.1 % */
+    {0x2022, 2, T_U16, A_RO},            /* min / max cell voltage, mV */
+    {0x2023, 2, T_I16, A_RO},            /* min / max cell temperature, 0.1 degC */
+    {0x6010, 0, T_I16, A_RO},            /* temperature, 1/8 degC */
+    {0x6020, 0, T_I16, A_RO},            /* highest temperature, 1/8 degC */
+    {0x6050, 0, T_U16, A_RO},            /* cycles */
+    {0x6051, 0, T_I16, A_RO},            /* Ah expended, 1/8 Ah (fw >= 1.2) */
+    {0x6052, 0, T_I16, A_RO},            /* Ah returned, 1/8 Ah (fw >= 1.2) */
+    {0x6053, 0, T_I32, A_RO},            /* Ah since equalisation, 1/8 Ah */
+    {0x6060, 0, T_I32, A_RO},            /* battery voltage, 1/1024 V */
+    {0x6081, 0, T_U8, A_RO},             /* state of charge, % */
 };
 
 /* Context handed to the SDO server's OD callbacks. */

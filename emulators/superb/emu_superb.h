@@ -29,30 +29,31 @@
 #ifndef EMU_SUPERB_H
 #define EMU_SUPERB_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include "emulators/superb/emu_canopen_sdo.h"
 #include "sim/battery.h"
 #include "sim/canbus.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define EMU_SB_MAX_NODES 16
-#define EMU_SB_TXQ 16                 /* frames a node may have waiting */
+#define EMU_SB_TXQ 16 /* frames a node may have waiting */
 #define EMU_SB_HEARTBEAT_DEFAULT_MS 1000u
-#define EMU_SB_FW_DEFAULT 0x0106u     /* firmware 1.6 */
-#define EMU_SB_FW_AH_OBJECTS 0x0102u  /* 0x6051/0x6052 exist from 1.2 on */
+#define EMU_SB_FW_DEFAULT 0x0106u    /* firmware 1.6 */
+#define EMU_SB_FW_AH_OBJECTS 0x0102u /* 0x6051/0x6052 exist from 1.2 on */
 #define EMU_SB_VENDOR_ID 0x0000037Cu
 #define EMU_SB_PRODUCT_CODE 0x0000000Au
-#define EMU_SB_DEVICE_TYPE 0x000001A2u /* CiA 418 battery profile: our choice, not from a source */
+#define EMU_SB_DEVICE_TYPE 0x000001A2u /* CiA 418 battery profile: our choice, not from a source   \
+                                        */
 #define EMU_SB_DEVICE_NAME "Epsilon V2"
 #define EMU_SB_HW_VERSION "2.0"
 
 /* CiA 301 pre-defined connection set (A.10.1). */
 #define EMU_SB_COB_NMT 0x000u
 #define EMU_SB_COB_EMCY 0x080u
-#define EMU_SB_COB_SDO_TX 0x580u      /* server -> client, + node id */
-#define EMU_SB_COB_SDO_RX 0x600u      /* client -> server, + node id */
-#define EMU_SB_COB_HEARTBEAT 0x700u   /* + node id */
+#define EMU_SB_COB_SDO_TX 0x580u    /* server -> client, + node id */
+#define EMU_SB_COB_SDO_RX 0x600u    /* client -> server, + node id */
+#define EMU_SB_COB_HEARTBEAT 0x700u /* + node id */
 
 /* NMT states as the heartbeat byte carries them. */
 typedef enum emu_sb_nmt_state {
@@ -84,7 +85,7 @@ enum {
 typedef struct emu_sb_txent {
     sim_can_frame_t f;
     uint64_t due_us;
-    uint64_t seq;                     /* insertion order, breaks ties */
+    uint64_t seq; /* insertion order, breaks ties */
 } emu_sb_txent_t;
 
 typedef struct emu_sb_node {
@@ -92,14 +93,14 @@ typedef struct emu_sb_node {
     uint8_t node_id;
     const sim_pack_t *pack;
     uint16_t fw_version;
-    uint32_t serial;                  /* 0x1018:04, from the seed */
+    uint32_t serial; /* 0x1018:04, from the seed */
     /* CANopen state (read-only) */
     emu_sb_nmt_state_t nmt;
-    uint16_t heartbeat_ms;            /* 0x1017, 0 = off */
-    uint32_t emcy_cob_id;             /* 0x1014 */
-    uint16_t stored_heartbeat_ms;     /* what a reset reloads (0x1010:01 "save") */
+    uint16_t heartbeat_ms;        /* 0x1017, 0 = off */
+    uint32_t emcy_cob_id;         /* 0x1014 */
+    uint16_t stored_heartbeat_ms; /* what a reset reloads (0x1010:01 "save") */
     uint32_t stored_emcy_cob_id;
-    uint64_t next_heartbeat_us;       /* UINT64_MAX when off */
+    uint64_t next_heartbeat_us; /* UINT64_MAX when off */
     emu_sdo_server_t sdo;
     /* faults (set by emu_sb_set_faults) */
     unsigned faults;
@@ -114,11 +115,11 @@ typedef struct emu_sb_node {
 typedef struct emu_superb {
     emu_sb_node_t nodes[EMU_SB_MAX_NODES];
     int nnodes;
-    uint64_t rng_state;               /* private: processing delays, serial numbers */
-    uint64_t seq;                     /* private: transmit order */
+    uint64_t rng_state; /* private: processing delays, serial numbers */
+    uint64_t seq;       /* private: transmit order */
     /* counters (read-only) */
-    uint32_t malformed;               /* frames for us with a bad DLC or an extended id */
-    uint32_t nmt_commands;            /* NMT commands that addressed at least one node */
+    uint32_t malformed;    /* frames for us with a bad DLC or an extended id */
+    uint32_t nmt_commands; /* NMT commands that addressed at least one node */
 } emu_superb_t;
 
 void emu_sb_init(emu_superb_t *e, uint64_t seed);

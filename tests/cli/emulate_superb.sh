@@ -41,11 +41,15 @@ run_emu '602#4018100100000000\n602#4018100300000000\n601#4000100000000000\n' --s
 expect identity "701#00 702#00 582#431810017C030000 582#4318100300060100 581#43001000A2010000"
 
 # 2. SoC 87 % (A.11 row 3), segmented 0x1008 "Epsilon V2", full candump lines accepted.
-run_emu '(1700000000.000000) can0 603#4081600000000000\n603#4008100000000000\n603#6000000000000000\n603#7000000000000000\n' --stdio --nodes 3 --soc 87
-expect "soc+name" "703#00 583#4F81600057000000 583#410810000A000000 583#00457073696C6F6E 583#1920563200000000"
+req='(1700000000.000000) can0 603#4081600000000000\n603#4008100000000000\n'
+req="$req"'603#6000000000000000\n603#7000000000000000\n'
+run_emu "$req" --stdio --nodes 3 --soc 87
+want="703#00 583#4F81600057000000 583#410810000A000000"
+expect "soc+name" "$want 583#00457073696C6F6E 583#1920563200000000"
 
 # 3. Firmware 1.1: 0x6051 aborts 0x06020000 (A.11 row 10); write to read-only, invalid ccs.
-run_emu '602#4051600000000000\n602#2F60600001000000\n602#E060600000000000\n' --stdio --nodes 2 --fw 1.1
+req='602#4051600000000000\n602#2F60600001000000\n602#E060600000000000\n'
+run_emu "$req" --stdio --nodes 2 --fw 1.1
 expect "fw 1.1" "702#00 582#8051600000000206 582#8060600002000106 582#8060600001000405"
 
 # 4. Stopped nodes answer no SDO; reset node gives a new boot-up.
@@ -77,7 +81,8 @@ esac
 
 # 8. Exit codes.
 "$BIN" emulate superb --help >/dev/null 2>&1 || fail "--help: exit $?, want 0"
-"$BIN" emulate superb --help 2>/dev/null | grep -q '^Usage: bmsbench emulate superb' || fail "--help: no usage on stdout"
+"$BIN" emulate superb --help 2>/dev/null | grep -q '^Usage: bmsbench emulate superb' ||
+    fail "--help: no usage on stdout"
 for bad in "--stdio --bogus" "--stdio --nodes 0" "--stdio --nodes 1,1" "--stdio --nodes 128" \
            "--stdio --nodes 1,x" "--stdio --fw 1" "--stdio --soc 101" "" "--stdio extra"; do
     # shellcheck disable=SC2086

@@ -123,12 +123,12 @@ static const char *xchg(emu_superb_t *e, const char *req, uint64_t t_us)
     return out;
 }
 
-#define ASSERT_XCHG(e, req, t, want, row)                                                   \
-    do {                                                                                   \
-        const char *got_ = xchg((e), (req), (t));                                          \
-        if (strcmp(got_, (want)) != 0) {                                                   \
-            fail_msg("row %d: %s -> '%s', want '%s'", (int)(row), (req), got_, (want));   \
-        }                                                                                  \
+#define ASSERT_XCHG(e, req, t, want, row)                                                          \
+    do {                                                                                           \
+        const char *got_ = xchg((e), (req), (t));                                                  \
+        if (strcmp(got_, (want)) != 0) {                                                           \
+            fail_msg("row %d: %s -> '%s', want '%s'", (int)(row), (req), got_, (want));            \
+        }                                                                                          \
     } while (0)
 
 typedef struct bench {
@@ -150,7 +150,7 @@ static void bench_setup(bench_t *b, uint16_t fw)
 }
 
 typedef struct vec_row {
-    int ref;             /* row number in superb_balancer.md A.11 */
+    int ref; /* row number in superb_balancer.md A.11 */
     uint16_t fw;
     const char *req, *resp;
 } vec_row_t;
@@ -292,7 +292,7 @@ static void test_emu_superb_nmt_states(void **state)
     take_all(&b.e, 2000 * MS, out, sizeof(out));
     assert_string_equal(out, "701#04 702#04");
     ASSERT_XCHG(&b.e, "602#4060600000000000", 2100 * MS, "", 0); /* no SDO when stopped */
-    send_cd(&b.e, "000#8002", 2200 * MS);                          /* pre-op node 2 */
+    send_cd(&b.e, "000#8002", 2200 * MS);                        /* pre-op node 2 */
     ASSERT_XCHG(&b.e, "602#4060600000000000", 2300 * MS, "582#43606000FA340000", 1);
     take_all(&b.e, 3000 * MS, out, sizeof(out));
     assert_string_equal(out, "701#04 702#7F");
@@ -374,7 +374,8 @@ static void test_emu_superb_segmented_device_name(void **state)
     (void)state;
     bench_t b;
     bench_setup(&b, 0x0106);
-    /* "Epsilon V2": size 10, then 7 bytes (t = 0, n = 0, c = 0) and 3 bytes (t = 1, n = 4, c = 1) */
+    /* "Epsilon V2": size 10, then 7 bytes (t = 0, n = 0, c = 0) and 3 bytes (t = 1, n = 4, c = 1)
+     */
     ASSERT_XCHG(&b.e, "602#4008100000000000", 10 * MS, "582#410810000A000000", 0);
     ASSERT_XCHG(&b.e, "602#6000000000000000", 20 * MS, "582#00457073696C6F6E", 1);
     ASSERT_XCHG(&b.e, "602#7000000000000000", 30 * MS, "582#1920563200000000", 2);
@@ -392,16 +393,16 @@ static void test_emu_superb_abort_codes(void **state)
 {
     (void)state;
     static const vec_row_t rows[] = {
-        {0, 0, "602#4070600000000000", "582#8070600000000206"}, /* unknown object */
-        {1, 0, "602#2B00300000000000", "582#8000300000000206"}, /* write unknown object */
-        {2, 0, "602#4060600100000000", "582#8060600111000906"}, /* sub of a VAR */
-        {3, 0, "602#4018100500000000", "582#8018100511000906"}, /* sub beyond 0x1018:04 */
-        {4, 0, "602#2F60600001000000", "582#8060600002000106"}, /* write read-only */
-        {5, 0, "602#2F18100001000000", "582#8018100002000106"}, /* write a record's sub 0 */
-        {6, 0, "602#4010100100000000", "582#8010100101000106"}, /* read write-only 0x1010:01 */
-        {7, 0, "602#2317100001000000", "582#8017100012000706"}, /* 4 bytes into U16 */
-        {8, 0, "602#2F17100001000000", "582#8017100013000706"}, /* 1 byte into U16 */
-        {9, 0, "602#E060600000000000", "582#8060600001000405"}, /* ccs 7 */
+        {0, 0, "602#4070600000000000", "582#8070600000000206"},  /* unknown object */
+        {1, 0, "602#2B00300000000000", "582#8000300000000206"},  /* write unknown object */
+        {2, 0, "602#4060600100000000", "582#8060600111000906"},  /* sub of a VAR */
+        {3, 0, "602#4018100500000000", "582#8018100511000906"},  /* sub beyond 0x1018:04 */
+        {4, 0, "602#2F60600001000000", "582#8060600002000106"},  /* write read-only */
+        {5, 0, "602#2F18100001000000", "582#8018100002000106"},  /* write a record's sub 0 */
+        {6, 0, "602#4010100100000000", "582#8010100101000106"},  /* read write-only 0x1010:01 */
+        {7, 0, "602#2317100001000000", "582#8017100012000706"},  /* 4 bytes into U16 */
+        {8, 0, "602#2F17100001000000", "582#8017100013000706"},  /* 1 byte into U16 */
+        {9, 0, "602#E060600000000000", "582#8060600001000405"},  /* ccs 7 */
         {10, 0, "602#C260600004000000", "582#8060600001000405"}, /* block download */
         {11, 0, "602#6000000000000000", "582#8000000001000405"}, /* segment, no transfer */
         {12, 0, "602#40606000", ""},                             /* DLC 4: dropped */
@@ -449,7 +450,8 @@ static void test_emu_superb_firmware_switch(void **state)
     ASSERT_XCHG(&b.e, "602#4051600000000000", 20 * MS, "582#8051600000000206", 1);
     ASSERT_XCHG(&b.e, "602#4052600000000000", 30 * MS, "582#8052600000000206", 2);
     ASSERT_XCHG(&b.e, "602#4018100300000000", 40 * MS, "582#4318100300010100", 3);
-    ASSERT_XCHG(&b.e, "601#4051600000000000", 50 * MS, "581#4B51600000000000", 4); /* node 1 unchanged */
+    ASSERT_XCHG(&b.e, "601#4051600000000000", 50 * MS, "581#4B51600000000000",
+                4); /* node 1 unchanged */
     emu_sb_set_firmware(&b.e, 2, 0x0102);
     ASSERT_XCHG(&b.e, "602#4052600000000000", 60 * MS, "582#4B52600090010000", 5);
 }
@@ -463,7 +465,10 @@ typedef struct scale_row {
     long long want;
 } scale_row_t;
 
-#define CFG(v, i, soc, t) {(v), (i), (soc), (t), 100.0, 0.0, 0}
+#define CFG(v, i, soc, t)                                                                          \
+    {                                                                                              \
+        (v), (i), (soc), (t), 100.0, 0.0, 0                                                        \
+    }
 
 static long long response_value(const sim_can_frame_t *f, unsigned size)
 {
@@ -516,8 +521,10 @@ static void test_emu_superb_scaling(void **state)
         }
         emu_sb_init(&e, 7);
         emu_sb_add_node(&e, 5, &p, 0x0106, 0);
-        sim_can_frame_t f = {0x605, 8, {0x40, (uint8_t)(rows[row].idx & 0xFF),
-                                        (uint8_t)(rows[row].idx >> 8), rows[row].sub, 0, 0, 0, 0}};
+        sim_can_frame_t f = {0x605,
+                             8,
+                             {0x40, (uint8_t)(rows[row].idx & 0xFF), (uint8_t)(rows[row].idx >> 8),
+                              rows[row].sub, 0, 0, 0, 0}};
         emu_sb_on_frame(&e, &f, 10 * MS);
         assert_int_equal(emu_sb_take_tx(&e, 10 * MS, &f), 0); /* boot-up */
         assert_int_equal(emu_sb_take_tx(&e, 13 * MS, &f), 0);
@@ -730,14 +737,16 @@ static void test_emu_superb_random_stream(void **state)
             f.id = SIM_CAN_EFF_FLAG | (uint32_t)((r >> 8) & 0x1FFFFFFF);
             break;
         }
-        f.dlc = (uint8_t)((r >> 40) % 12 == 11 ? (r >> 44) & 0xFF : ((r >> 40) % 12 > 8 ? 8 : (r >> 40) % 12));
+        f.dlc = (uint8_t)((r >> 40) % 12 == 11 ? (r >> 44) & 0xFF
+                                               : ((r >> 40) % 12 > 8 ? 8 : (r >> 40) % 12));
         uint64_t d = rnd(&s);
         for (int k = 0; k < 8; k++) {
             f.data[k] = (uint8_t)(d >> (8 * k));
         }
         /* bias towards SDO command bytes and NMT commands that do something */
         if ((r >> 50) % 2 == 0) {
-            static const uint8_t cmds[] = {0x40, 0x60, 0x70, 0x2B, 0x21, 0x00, 0x10, 0x80, 0xE0, 0x01, 0x81};
+            static const uint8_t cmds[] = {0x40, 0x60, 0x70, 0x2B, 0x21, 0x00,
+                                           0x10, 0x80, 0xE0, 0x01, 0x81};
             f.data[0] = cmds[(r >> 52) % sizeof(cmds)];
             f.data[1] = (uint8_t)((r >> 56) % 4);
         }

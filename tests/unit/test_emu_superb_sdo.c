@@ -121,7 +121,8 @@ static void assert_bytes(const uint8_t got[8], const uint8_t want[8], size_t row
 {
     for (size_t i = 0; i < 8; i++) {
         if (got[i] != want[i]) {
-            fail_msg("row %zu byte %zu: got %02X want %02X (got %02X %02X %02X %02X %02X %02X %02X %02X)",
+            fail_msg("row %zu byte %zu: got %02X want %02X (got %02X %02X %02X %02X %02X %02X %02X "
+                     "%02X)",
                      row, i, got[i], want[i], got[0], got[1], got[2], got[3], got[4], got[5],
                      got[6], got[7]);
         }
@@ -151,8 +152,12 @@ static void test_emu_superb_sdo_single_exchanges(void **state)
         /* empty object: segmented, size 0 */
         {{0x40, 0x05, 0x20, 0, 0, 0, 0, 0}, true, {0x41, 0x05, 0x20, 0x00, 0, 0, 0, 0}},
         /* OD aborts pass through with the request's index/sub */
-        {{0x40, 0x99, 0x30, 0x07, 0, 0, 0, 0}, true, {0x80, 0x99, 0x30, 0x07, 0x00, 0x00, 0x02, 0x06}},
-        {{0x40, 0x00, 0x20, 0x01, 0, 0, 0, 0}, true, {0x80, 0x00, 0x20, 0x01, 0x11, 0x00, 0x09, 0x06}},
+        {{0x40, 0x99, 0x30, 0x07, 0, 0, 0, 0},
+         true,
+         {0x80, 0x99, 0x30, 0x07, 0x00, 0x00, 0x02, 0x06}},
+        {{0x40, 0x00, 0x20, 0x01, 0, 0, 0, 0},
+         true,
+         {0x80, 0x00, 0x20, 0x01, 0x11, 0x00, 0x09, 0x06}},
         /* expedited downloads 0x2F / 0x2B accepted; 0x22 (size not indicated) too */
         {{0x2F, 0x00, 0x20, 0, 0x55, 0, 0, 0}, true, {0x60, 0x00, 0x20, 0x00, 0, 0, 0, 0}},
         {{0x2B, 0x01, 0x20, 0, 0x34, 0x12, 0, 0}, true, {0x60, 0x01, 0x20, 0x00, 0, 0, 0, 0}},
@@ -340,7 +345,7 @@ static void test_emu_superb_sdo_encoders(void **state)
     assert_false(emu_sdo_encode_upload_expedited(out, 0x1000, 0, data, 0));
     assert_false(emu_sdo_encode_upload_expedited(out, 0x1000, 0, data, 5));
     emu_sdo_encode_upload_segment(out, 1, data, 0, true);
-    assert_int_equal(out[0], 0x1F); /* t = 1, n = 7, c = 1 */
+    assert_int_equal(out[0], 0x1F);                         /* t = 1, n = 7, c = 1 */
     emu_sdo_encode_upload_segment(out, 0, data, 99, false); /* clamped to 7 */
     assert_int_equal(out[0], 0x00);
     emu_sdo_encode_abort(out, 0x6051, 0, 0x06020000u);
