@@ -82,6 +82,21 @@ grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by th
 expect_rc "broken under-voltage limit fails" 1 \
     "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 "$S/discharge_to_cutoff.yaml"
 
+# The TinyBMS and SuperB checks bite too.
+T=$SRC/scenarios/tinybms
+SB=$SRC/scenarios/superb
+expect_rc "tinybms: a gateway without charge states fails" 1 \
+    "$B" run --set cvl_states=0 "$T/charge_states.yaml"
+expect_rc "tinybms: too little hysteresis flaps" 1 \
+    "$B" run --set cvl_soc_hysteresis_pct=1 "$T/no_flapping.yaml"
+expect_rc "tinybms: no imbalance hold fails" 1 \
+    "$B" run --set cvl_imbalance_hold_mv=2000 "$T/imbalance_hold.yaml"
+expect_rc "superb: ignoring heartbeat loss fails" 1 \
+    "$B" run --set sb_heartbeat_misses=100 "$SB/no_heartbeat_only.yaml"
+expect_rc "superb: charging a cold battery fails" 1 \
+    "$B" run --verbose --set charge_min_dc=-300 "$SB/cold_battery.yaml"
+grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold SuperB charging caught by the invariant"; cat "$WORK/out"; }
+
 # Same seed, same run: the gateway's log and the trace hash over every CAN
 # frame and RS485 byte are identical twice; another seed changes the trace.
 "$B" run --verbose --log "$WORK/log1" "$S/pack_silent.yaml" >"$WORK/v1" 2>&1
