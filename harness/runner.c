@@ -319,9 +319,8 @@ static void hash_bytes(uint64_t *h, const void *data, size_t n)
     }
 }
 
-static void hash_can(void *ctx, int from, const sim_can_frame_t *f, uint64_t t_us)
+static void hash_can(bench_world_t *w, int from, const sim_can_frame_t *f, uint64_t t_us)
 {
-    bench_world_t *w = ctx;
     unsigned char rec[8 + 4 + 1 + 8 + 1];
     for (int i = 0; i < 8; i++) {
         rec[i] = (unsigned char)(t_us >> (8 * i));
@@ -335,7 +334,27 @@ static void hash_can(void *ctx, int from, const sim_can_frame_t *f, uint64_t t_u
     hash_bytes(&w->trace_hash, rec, sizeof rec);
 }
 
-static void hash_wire(void *ctx, int from, uint64_t t_us, uint8_t byte)
+/* Every frame on either bus and every character on the BMS line passes here:
+ * into the trace hash, then to the recorder / panel taps if any. */
+static void tap_can_victron(void *ctx, int from, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    hash_can(w, from, f, t_us);
+    if (w->taps.can != NULL) {
+        w->taps.can(w->taps.ctx, 0, from == w->plat.can_node, f, t_us);
+    }
+}
+
+static void tap_can_bms(void *ctx, int from, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_world_t *w = ctx;
+    hash_can(w, from, f, t_us);
+    if (w->taps.can != NULL) {
+        w->taps.can(w->taps.ctx, 1, from == w->plat.extra[0].node, f, t_us);
+    }
+}
+
+static void tap_wire(void *ctx, int from, uint64_t t_us, uint8_t byte)
 {
     bench_world_t *w = ctx;
     unsigned char rec[10];
@@ -345,6 +364,9 @@ static void hash_wire(void *ctx, int from, uint64_t t_us, uint8_t byte)
     rec[8] = (unsigned char)from;
     rec[9] = byte;
     hash_bytes(&w->trace_hash, rec, sizeof rec);
+    if (w->taps.serial != NULL) {
+        w->taps.serial(w->taps.ctx, from == 0, t_us, byte);
+    }
 }
 
 /* ---- physics ---- */
@@ -363,6 +385,33 @@ static void phys_tick(void *ctx, uint64_t now_us)
 }
 
 /* ---- scenario events ---- */
+
+/* A configuration tool's MODBUS write (0x10) of one register: what the
+ * TinyBMS's PC software sends (tinybms.md 2.3), with its own CRC-16/MODBUS
+ * so the bench does not borrow either side's codec. */
+static size_t tool_write_frame(unsigned reg, uint16_t value, uint8_t *f)
+{
+    size_t n = 0;
+    f[n++] = 0xAA;
+    f[n++] = 0x10;
+    f[n++] = (uint8_t)(reg >> 8);
+    f[n++] = (uint8_t)reg;
+    f[n++] = 0x00;
+    f[n++] = 0x01;
+    f[n++] = 0x02;
+    f[n++] = (uint8_t)(value >> 8);
+    f[n++] = (uint8_t)value;
+    uint16_t crc = 0xFFFF;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= f[i];
+        for (int b = 0; b < 8; b++) {
+            crc = (crc & 1u) ? (uint16_t)((crc >> 1) ^ 0xA001u) : (uint16_t)(crc >> 1);
+        }
+    }
+    f[n++] = (uint8_t)crc;
+    f[n++] = (uint8_t)(crc >> 8);
+    return n;
+}
 
 typedef struct ev_ctx {
     bench_world_t *w;
@@ -503,6 +552,14 @@ static void run_event(void *ctx, uint64_t now_us)
     case BENCH_ACT_CHARGER: w->charger.charge_avail_a = ev->value; break;
     case BENCH_ACT_LOAD: w->charger.load_a = ev->value; break;
     case BENCH_ACT_AMBIENT: w->bank.ambient_c = ev->value; break;
+    case BENCH_ACT_TOOL_WRITE: {
+        /* The tool shares the line with the gateway (a tap on its TX): the
+         * device's ACK or NACK reaches the gateway unasked, which must drop it. */
+        uint8_t frame[16];
+        size_t n = tool_write_frame((unsigned)ev->reg, (uint16_t)ev->value, frame);
+        sim_wire_write(&w->rs485, 0, frame, n);
+        break;
+    }
     case BENCH_ACT_BMS_SETTING:
         /* As the vendor's own tool would: range-checked by the device. */
         if (emu_tiny_write_setting(&w->tiny, (unsigned)ev->reg, (uint16_t)ev->value) != 0 &&
@@ -562,6 +619,9 @@ static void sample_tick(void *ctx, uint64_t now_us)
     double t = (double)now_us / 1e6;
     for (int i = 0; i < c->n; i++) {
         bench_expect_sample(&c->st[i], t, c->signals, bench_signal_names);
+    }
+    if (c->w->taps.sample != NULL) {
+        c->w->taps.sample(c->w->taps.ctx, t, c->signals);
     }
     sim_sched_at(&c->w->sched, now_us + c->sample_us, sample_tick, c);
 }
@@ -695,23 +755,25 @@ static void append(char *buf, size_t cap, const char *line)
     }
 }
 
-int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
-                       bench_result_t *r)
+int bench_world_open(bench_world_t **out, const bench_scenario_t *sc,
+                     const bench_run_opts_t *opts, char *err, size_t errcap)
 {
     static const bench_run_opts_t no_opts;
     const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
-    memset(r, 0, sizeof *r);
+    *out = NULL;
 
     bench_world_t *w = calloc(1, sizeof *w);
     checker_t *c = calloc(1, sizeof *c);
     double *signals = calloc((size_t)bench_signal_count(), sizeof(double));
-    ev_ctx_t *evs = calloc(BENCH_MAX_EVENTS, sizeof *evs);
+    ev_ctx_t *evs = calloc(BENCH_MAX_EVENTS + BENCH_MAX_INJECT, sizeof *evs);
     if (w == NULL || c == NULL || signals == NULL || evs == NULL) {
-        snprintf(r->error_msg, sizeof r->error_msg, "out of memory");
+        snprintf(err, errcap, "out of memory");
         free(w), free(c), free(signals), free(evs);
-        r->error = true;
         return -1;
     }
+    w->checker = c;
+    w->signals = signals;
+    w->evs = evs;
     w->sc = sc;
     w->log = o->log;
     w->ov_since_s = w->uv_since_s = w->cold_since_s = -1;
@@ -737,22 +799,22 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     bench_gx_init(&w->gx);
     w->gx_node = sim_canbus_attach(&w->can, gx_rx, w);
 
-    int rc = build_bank(w, r->error_msg, sizeof r->error_msg);
+    int rc = build_bank(w, err, errcap);
     if (rc == 0) {
-        rc = build_gateway(w, o, r->error_msg, sizeof r->error_msg);
+        rc = build_gateway(w, o, err, errcap);
     }
     if (rc == 0 && !o->no_invariants) {
-        rc = build_invariants(c, r->error_msg, sizeof r->error_msg);
+        rc = build_invariants(c, err, errcap);
     }
     if (rc != 0) {
-        r->error = true;
-        goto out;
+        bench_world_close(w);
+        return -1;
     }
     sim_wire_set_notify(&w->rs485, 0, gw_uart_notify, w);
     sim_wire_set_notify(&w->rs485, 1, emu_uart_notify, w);
     w->trace_hash = 0xcbf29ce484222325ull;
-    sim_canbus_set_tap(&w->can, hash_can, w);
-    sim_wire_set_tap(&w->rs485, hash_wire, w);
+    sim_canbus_set_tap(&w->can, tap_can_victron, w);
+    sim_wire_set_tap(&w->rs485, tap_wire, w);
 
     /* Checks: the scenario's expectations, then the invariants. */
     c->w = w;
@@ -778,30 +840,79 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
         sim_sched_at(&w->sched, TINY_TICK_US, tiny_tick, w);
     }
     if (w->kind == BENCH_FAM_SUPERB) {
-        sim_canbus_set_tap(&w->bms_can, hash_can, w);
+        sim_canbus_set_tap(&w->bms_can, tap_can_bms, w);
         sb_reschedule(w);
     }
     gw_reschedule(w);
+    *out = w;
+    return 0;
+}
 
-    uint64_t end_us = (uint64_t)llround(sc->duration_s * 1e6);
-    bool show = o->progress && isatty(STDERR_FILENO) && sc->duration_s >= 6 * 3600.0;
-    double t0 = wall_now();
-    for (int k = 1; k <= 20; k++) {
-        sim_sched_run_until(&w->sched, end_us / 20u * (uint64_t)k + (k == 20 ? end_us % 20u : 0));
-        if (show) {
-            fprintf(stderr, "\r  %s: %3d%% of %.0f s simulated", sc->name, k * 5, sc->duration_s);
-        }
+void bench_world_set_taps(bench_world_t *w, const bench_taps_t *taps)
+{
+    if (taps != NULL) {
+        w->taps = *taps;
+    } else {
+        memset(&w->taps, 0, sizeof w->taps);
     }
-    if (show) {
-        fprintf(stderr, "\r%60s\r", "");
-    }
-    r->stats.wall_s = wall_now() - t0;
+}
 
-    bench_signals_sample(w, signals);
+void bench_world_run_until(bench_world_t *w, double t_s)
+{
+    double end = w->sc->duration_s;
+    if (t_s > end) {
+        t_s = end;
+    }
+    uint64_t t_us = (uint64_t)llround(t_s * 1e6);
+    if (t_us > w->sched.now_us) {
+        sim_sched_run_until(&w->sched, t_us);
+    }
+}
+
+double bench_world_now(const bench_world_t *w)
+{
+    return (double)w->sched.now_us / 1e6;
+}
+
+int bench_world_inject(bench_world_t *w, const bench_event_t *ev)
+{
+    if (w->ninjected >= BENCH_MAX_INJECT) {
+        return -1;
+    }
+    ev_ctx_t *e = &((ev_ctx_t *)w->evs)[BENCH_MAX_EVENTS + w->ninjected];
+    w->injected[w->ninjected] = *ev;
+    w->injected[w->ninjected].at_s = bench_world_now(w);
+    e->w = w;
+    e->ev = &w->injected[w->ninjected];
+    w->ninjected++;
+    run_event(e, w->sched.now_us);
+    return 0;
+}
+
+const double *bench_world_signals(bench_world_t *w)
+{
+    bench_signals_sample(w, w->signals);
+    return w->signals;
+}
+
+int bench_world_checks(const bench_world_t *w, const bench_expect_state_t **states)
+{
+    const checker_t *c = w->checker;
+    *states = c->st;
+    return c->n;
+}
+
+void bench_world_finish(bench_world_t *w, bench_result_t *r)
+{
+    checker_t *c = w->checker;
+    const bench_scenario_t *sc = w->sc;
+    double end_s = bench_world_now(w);
+    memset(r, 0, sizeof *r);
+    bench_signals_sample(w, w->signals);
     r->passed = true;
     for (int i = 0; i < c->n; i++) {
         bench_expect_state_t *st = &c->st[i];
-        bench_expect_finish(st, sc->duration_s, signals, bench_signal_names);
+        bench_expect_finish(st, end_s, w->signals, bench_signal_names);
         r->nchecks++;
         if (st->verdict == BENCH_FAIL) {
             char line[640];
@@ -814,8 +925,8 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
             r->passed = false;
         }
     }
-
-    r->stats.sim_s = sc->duration_s;
+    (void)sc;
+    r->stats.sim_s = end_s;
     r->stats.events = w->sched.fired;
     r->stats.rs485_bytes = w->rs485.dir[0].bytes + w->rs485.dir[1].bytes;
     r->stats.rs485_collisions = w->rs485.collisions;
@@ -823,12 +934,48 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     r->stats.can_load_pct = sim_canbus_load_pct(&w->can);
     gateway_bms_counters(&w->gw, &r->stats.bms);
     r->stats.trace_hash = w->trace_hash;
+}
 
-out:
+void bench_world_close(bench_world_t *w)
+{
+    if (w == NULL) {
+        return;
+    }
     sim_sched_free(&w->sched);
-    free(evs);
-    free(signals);
-    free(c);
+    free(w->evs);
+    free(w->signals);
+    free(w->checker);
     free(w);
-    return rc;
+}
+
+int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                       bench_result_t *r)
+{
+    static const bench_run_opts_t no_opts;
+    const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
+    bench_world_t *w;
+    memset(r, 0, sizeof *r);
+    if (bench_world_open(&w, sc, o, r->error_msg, sizeof r->error_msg) != 0) {
+        r->error = true;
+        return -1;
+    }
+    bench_world_set_taps(w, o->taps);
+
+    bool show = o->progress && isatty(STDERR_FILENO) && sc->duration_s >= 6 * 3600.0;
+    double t0 = wall_now();
+    for (int k = 1; k <= 20; k++) {
+        bench_world_run_until(w, sc->duration_s * k / 20.0);
+        if (show) {
+            fprintf(stderr, "\r  %s: %3d%% of %.0f s simulated", sc->name, k * 5, sc->duration_s);
+        }
+    }
+    bench_world_run_until(w, sc->duration_s);
+    if (show) {
+        fprintf(stderr, "\r%60s\r", "");
+    }
+    double wall = wall_now() - t0;
+    bench_world_finish(w, r);
+    r->stats.wall_s = wall;
+    bench_world_close(w);
+    return 0;
 }

@@ -25,6 +25,19 @@
 #include "sim/wire.h"
 
 #define BENCH_MAX_INVARIANTS 16
+#define BENCH_MAX_INJECT 256   /* events injected while running (panel, replay) */
+
+/* Observers of a run (recorder, panel). Any member may be NULL. Frames and
+ * characters arrive in time order per bus/line; `from_gateway` says who sent. */
+typedef struct bench_taps {
+    void *ctx;
+    /* bus 0: the Victron side (500 kbit/s); bus 1: the BMS's CANopen bus */
+    void (*can)(void *ctx, int bus, bool from_gateway, const sim_can_frame_t *f, uint64_t t_us);
+    /* the BMS serial line (Topband RS485, TinyBMS UART), one character */
+    void (*serial)(void *ctx, bool from_gateway, uint64_t t_us, uint8_t byte);
+    /* every expectation sample: the signal values (bench_signal_names) */
+    void (*sample)(void *ctx, double t_s, const double *signals);
+} bench_taps_t;
 
 typedef struct bench_run_opts {
     uint64_t seed;              /* used when seed_set, else the scenario's, else 1 */
@@ -34,6 +47,7 @@ typedef struct bench_run_opts {
     bool no_invariants;         /* for tests of the checker itself */
     bool progress;              /* print progress to stderr on long runs */
     FILE *log;                  /* gateway log lines, NULL = none */
+    const bench_taps_t *taps;   /* observers (bench_run_scenario only), NULL = none */
 } bench_run_opts_t;
 
 typedef struct bench_run_stats {
@@ -95,7 +109,30 @@ typedef struct bench_world {
     double ov_since_s, uv_since_s, cold_since_s;
     uint64_t trace_hash;
     FILE *log;
+    bench_taps_t taps;
+    /* private (runner.c) */
+    void *checker;
+    double *signals;
+    void *evs;
+    bench_event_t injected[BENCH_MAX_INJECT];
+    int ninjected;
 } bench_world_t;
+
+/* Step by step, for the panel and replay: open builds the world at t = 0;
+ * run_until advances virtual time (never past the duration); inject applies
+ * an event now (and remembers it, so a session can be saved); finish decides
+ * every expectation at the current time; close frees it. */
+int bench_world_open(bench_world_t **w, const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                     char *err, size_t errcap);
+void bench_world_set_taps(bench_world_t *w, const bench_taps_t *taps);
+void bench_world_run_until(bench_world_t *w, double t_s);
+double bench_world_now(const bench_world_t *w);
+int bench_world_inject(bench_world_t *w, const bench_event_t *ev);
+const double *bench_world_signals(bench_world_t *w);
+/* The expectation and invariant states so far (pending, pass, fail). */
+int bench_world_checks(const bench_world_t *w, const bench_expect_state_t **states);
+void bench_world_finish(bench_world_t *w, bench_result_t *r);
+void bench_world_close(bench_world_t *w);
 
 /* Run one loaded scenario. Returns 0 when it ran (see r->passed), -1 on a
  * setup error (r->error_msg). */

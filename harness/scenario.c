@@ -657,6 +657,7 @@ static const action_def_t actions[] = {
     {"reboot", BENCH_ACT_REBOOT, true, false, false, 0, 0, ""},
     {"firmware", BENCH_ACT_FIRMWARE, true, false, false, 0, 0, ""},
     {"bms_setting", BENCH_ACT_BMS_SETTING, false, false, false, 0, 65535, ""},
+    {"tool_write", BENCH_ACT_TOOL_WRITE, false, false, false, 0, 65535, ""},
 };
 
 /* Fault knobs per family, as each emulator offers them. */
@@ -758,7 +759,8 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
 static const char *const event_keys[] = {"at", "temperature", "cell_soc", "cell_capacity",
                                          "cell_offset", "fault", "clear_faults", "charger",
                                          "load", "ambient", "bus_garbage", "reboot", "firmware",
-                                         "bms_setting", "pack", "cell", "late", "register"};
+                                         "bms_setting", "tool_write", "pack", "cell", "late",
+                                         "register"};
 _Static_assert(sizeof event_keys / sizeof event_keys[0] <= SC_MAX_KEYS,
                "a keymap holds at most SC_MAX_KEYS keys");
 
@@ -800,18 +802,22 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         return fail_mark(c, item->start_mark,
                          "event needs exactly one action (one of: temperature, cell_soc, "
                          "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                         "ambient, bus_garbage, reboot, firmware, bms_setting)");
+                         "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write)");
     }
     ev->action = a->act;
     yaml_node_t *reg = km_get(&km, "register");
-    if ((reg != NULL) != (a->act == BENCH_ACT_BMS_SETTING)) {
-        return fail_mark(c, reg != NULL ? km_key(&km, "register")->start_mark : item->start_mark,
-                         reg != NULL ? "'register' only applies to 'bms_setting'"
-                                     : "bms_setting needs 'register' (e.g. 315)");
+    bool takes_reg = a->act == BENCH_ACT_BMS_SETTING || a->act == BENCH_ACT_TOOL_WRITE;
+    if ((reg != NULL) != takes_reg) {
+        if (reg != NULL) {
+            return fail_mark(c, km_key(&km, "register")->start_mark,
+                             "'register' only applies to 'bms_setting' and 'tool_write'");
+        }
+        return fail_mark(c, item->start_mark, "%s needs 'register' (e.g. 315)", a->key);
     }
     bench_family_t fam = c->sc->bank.kind;
     if ((a->act == BENCH_ACT_FIRMWARE && fam != BENCH_FAM_SUPERB) ||
         (a->act == BENCH_ACT_BMS_SETTING && fam != BENCH_FAM_TINYBMS) ||
+        (a->act == BENCH_ACT_TOOL_WRITE && fam != BENCH_FAM_TINYBMS) ||
         (a->act == BENCH_ACT_BUS_GARBAGE && fam == BENCH_FAM_SUPERB) ||
         (a->act == BENCH_ACT_REBOOT && fam == BENCH_FAM_TOPBAND)) {
         return fail_mark(c, km_key(&km, a->key)->start_mark, "'%s' does not apply to a %s bank",
@@ -855,7 +861,8 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         ev->value = v;
         return true;
     }
-    case BENCH_ACT_BMS_SETTING: {
+    case BENCH_ACT_BMS_SETTING:
+    case BENCH_ACT_TOOL_WRITE: {
         int v;
         if (!get_int_range(c, reg, "register", 300, 399, &ev->reg) ||
             !get_int_range(c, an, a->key, 0, 65535, &v)) {

@@ -60,6 +60,7 @@ typedef enum bench_action {
     BENCH_ACT_REBOOT,           /* the pack's BMS restarts */
     BENCH_ACT_FIRMWARE,         /* superb: firmware version = value (1.6 -> 0x0106) */
     BENCH_ACT_BMS_SETTING,      /* tinybms: setting register `reg` = value, as the BMS's own tool would */
+    BENCH_ACT_TOOL_WRITE,       /* tinybms: a configuration tool on the UART sends a 0x10 write of `reg` */
 } bench_action_t;
 
 typedef struct bench_event {

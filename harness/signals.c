@@ -73,6 +73,9 @@
     X(gw_timeouts, "gateway: BMS requests without a reply")                                \
     X(gw_replies_ok, "gateway: good BMS replies")                                          \
     X(gw_refusals, "gateway: BMS refusals (Topband RTN errors, TinyBMS NACKs, SDO aborts)")  \
+    X(gw_bms_reboots, "gateway: BMS restarts noticed")                                     \
+    X(gw_names_read, "gateway: SuperB device names (0x1008, segmented) read")              \
+    X(bms_nacks_sent, "sim: NACKs the TinyBMS has sent")                                   \
     X(cvl_state, "gateway: charge-voltage state (bulk, transition, float_approach, float, imbalance_hold)") \
     X(cvl_transitions, "gateway: charge-voltage state changes so far")                     \
     X(packs_charge_off, "sim: packs whose own BMS has opened the charge switch")           \
@@ -218,6 +221,16 @@ void bench_signals_sample(struct bench_world *w, double *out)
     out[SIG_gw_timeouts] = st.timeouts;
     out[SIG_gw_replies_ok] = st.replies_ok;
     out[SIG_gw_refusals] = st.refusals;
+    out[SIG_gw_bms_reboots] = st.reboots;
+    out[SIG_gw_names_read] = NAN;
+    if (w->kind == BENCH_FAM_SUPERB) {
+        unsigned names = 0;
+        for (size_t i = 0; i < sizeof w->gw.sb.nodes / sizeof w->gw.sb.nodes[0]; i++) {
+            names += w->gw.sb.nodes[i].node_id != 0 && w->gw.sb.nodes[i].name_valid;
+        }
+        out[SIG_gw_names_read] = names;
+    }
+    out[SIG_bms_nacks_sent] = w->kind == BENCH_FAM_TINYBMS ? (double)w->tiny.nacks : NAN;
     out[SIG_cvl_state] = w->gw.cfg.cvl_states ? (double)w->gw.cvl.state : NAN;
     out[SIG_cvl_transitions] = w->gw.cvl.transitions;
 

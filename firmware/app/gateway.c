@@ -94,6 +94,7 @@ void gateway_bms_counters(const gateway_t *gw, gw_bms_counters_t *out)
         out->bad_checksum = s->bad_crc;
         out->bad_frame = s->bad_frame;
         out->refusals = s->nacks;
+        out->reboots = s->reboots_seen;
         break;
     }
     case GW_BMS_SUPERB: {
@@ -103,6 +104,7 @@ void gateway_bms_counters(const gateway_t *gw, gw_bms_counters_t *out)
         out->timeouts = s->timeouts;
         out->bad_frame = s->mismatched + s->toggle_errors + s->bad_frame;
         out->refusals = s->aborts;
+        out->reboots = s->reboots;
         break;
     }
     default: {

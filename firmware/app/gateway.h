@@ -53,6 +53,7 @@ typedef struct gw_bms_counters {
     uint32_t bad_frame;         /* framing, length, layout, mismatched reply */
     uint32_t wrong_address;     /* reply from another pack */
     uint32_t refusals;          /* RTN errors, NACKs, SDO aborts */
+    uint32_t reboots;           /* BMS restarts noticed (TinyBMS lifetime, CANopen boot-up) */
 } gw_bms_counters_t;
 
 void gateway_config_default(gw_config_t *cfg);

@@ -210,7 +210,7 @@ static const bad_row_t bad_rows[] = {
     {"event_cell_soc_needs_cell", "9:5: cell_soc needs both 'pack' and 'cell' (0-based)"},
     {"event_no_action", "9:5: event needs exactly one action (one of: temperature, cell_soc, "
                         "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                        "ambient, bus_garbage, reboot, firmware, bms_setting)"},
+                        "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write)"},
     {"event_pack_missing", "11:11: pack 2 does not exist (the bank has 2 packs: 0..1)"},
     {"event_two_actions", "11:5: event has more than one action ('temperature' and 'charger'): "
                           "write one event for each"},
