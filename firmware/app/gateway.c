@@ -370,12 +370,16 @@ static void set_outputs(gateway_t *gw, bool alarm)
     if (gw->plat->gpio_write == NULL) {
         return;
     }
-    bool on[PLAT_GPIO_COUNT];
+    bool on[PLAT_GPIO_COUNT] = {false};
     on[PLAT_GPIO_LED_GREEN] = gw->bank.valid && !alarm;
     on[PLAT_GPIO_LED_RED] = !gw->bank.valid || alarm;
     on[PLAT_GPIO_RELAY_CHARGE] = gw->limits.ccl_da > 0;
     on[PLAT_GPIO_RELAY_DISCHARGE] = gw->limits.dcl_da > 0;
+    on[PLAT_GPIO_RELAY_ALARM] = alarm;
     for (unsigned i = 0; i < PLAT_GPIO_COUNT; i++) {
+        if (i == PLAT_GPIO_BUTTON || i == PLAT_GPIO_BUZZER) {
+            continue; /* an input; the buzzer belongs to the family that has one */
+        }
         uint8_t bit = (uint8_t)(1u << i);
         bool was = (gw->last_outputs & bit) != 0;
         if (gw->outputs_known && was == on[i]) {

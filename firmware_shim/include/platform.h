@@ -24,6 +24,9 @@ typedef enum plat_gpio {
     PLAT_GPIO_LED_RED,
     PLAT_GPIO_RELAY_CHARGE,     /* closed = charging allowed */
     PLAT_GPIO_RELAY_DISCHARGE,  /* closed = discharging allowed */
+    PLAT_GPIO_RELAY_ALARM,      /* closed = alarm */
+    PLAT_GPIO_BUZZER,
+    PLAT_GPIO_BUTTON,           /* input: the mode / acknowledge button, true = pressed */
     PLAT_GPIO_COUNT
 } plat_gpio_t;
 
@@ -41,8 +44,10 @@ typedef struct plat_api {
     int (*can_send)(void *ctx, unsigned bus, const plat_can_frame_t *f);
     /* optional: take one received CAN frame; 1 if one was returned, 0 if none. */
     int (*can_recv)(void *ctx, unsigned bus, plat_can_frame_t *f);
-    /* optional: drive an output (LED, relay). */
+    /* optional: drive an output (LED, relay, buzzer). */
     void (*gpio_write)(void *ctx, plat_gpio_t pin, bool on);
+    /* optional: read an input (the button); false when absent. */
+    bool (*gpio_read)(void *ctx, plat_gpio_t pin);
     /* optional: one line of log on a state change (no newline). */
     void (*log)(void *ctx, const char *line);
 } plat_api_t;

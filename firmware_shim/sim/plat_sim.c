@@ -88,6 +88,12 @@ static void sim_gpio_write(void *ctx, plat_gpio_t pin, bool on)
     }
 }
 
+static bool sim_gpio_read(void *ctx, plat_gpio_t pin)
+{
+    plat_sim_t *p = ctx;
+    return (unsigned)pin < PLAT_GPIO_COUNT && p->gpio[pin];
+}
+
 static void sim_log(void *ctx, const char *line)
 {
     plat_sim_t *p = ctx;
@@ -150,6 +156,7 @@ int plat_sim_init(plat_sim_t *p, sim_sched_t *s, sim_wire_t *uart, int end, sim_
     p->api.can_send = sim_can_send;
     p->api.can_recv = sim_can_recv;
     p->api.gpio_write = sim_gpio_write;
+    p->api.gpio_read = sim_gpio_read;
     p->api.log = sim_log;
     return 0;
 }

@@ -36,7 +36,7 @@ typedef struct plat_sim {
         unsigned rxq_head, rxq_len;
         uint64_t rx_dropped, tx_refused;
     } extra[PLAT_SIM_BUSES - 1];
-    bool gpio[PLAT_GPIO_COUNT];
+    bool gpio[PLAT_GPIO_COUNT]; /* outputs as last written; inputs as the bench sets them */
     plat_sim_log_fn log_fn;
     void *log_ctx;
     void (*can_notify)(void *ctx, unsigned bus, uint64_t t_us); /* a frame was queued */
