@@ -175,7 +175,10 @@ static void pack_advance(sim_pack_t *p, double dt_s, double current_a, double ta
     double volt = 0.0;
     for (int i = 0; i < p->ncells; i++) {
         sim_cell_t *c = &p->cells[i];
-        c->soc = clampd(c->soc + current_a * dt_s / 3600.0 / c->capacity_ah, SOC_MIN, SOC_MAX);
+        /* A balancer's bleed drains this cell alone; the pack current is unchanged. */
+        double bleed_a = isfinite(c->bleed_a) ? c->bleed_a : 0.0;
+        c->soc = clampd(c->soc + (current_a - bleed_a) * dt_s / 3600.0 / c->capacity_ah, SOC_MIN,
+                        SOC_MAX);
         double heat_j = current_a * current_a * c->r_ohm * dt_s;
         c->temp_c = p->ambient_c + (c->temp_c - p->ambient_c) * keep +
                     heat_j / (HEAT_CAP_J_PER_K_AH * c->capacity_ah);

@@ -23,6 +23,7 @@ typedef struct sim_cell {
     double r_ohm;          /* series resistance */
     double temp_c;
     double v_offset;       /* scenario knob: measurement offset, added to v (not to the chemistry) */
+    double bleed_a;        /* discharge current only this cell sees (a balancer's load resistor), >= 0 */
     double v;              /* terminal voltage after the last step (read-only) */
 } sim_cell_t;
 

@@ -316,6 +316,39 @@ static void test_battery_temperature_drift(void **state)
     assert_true(NEAR(t60, 25.0 - 30.0 * exp(-1.0), 0.5));
 }
 
+/* A cell's bleed current (a balancer's load resistor) drains that cell only:
+ * 1 A for 1 h on a 100 Ah cell takes 1 % of its SOC, its neighbours and the
+ * pack current are untouched, and a bleed of 0 changes nothing. */
+static void test_battery_bleed_drains_one_cell(void **state)
+{
+    (void)state;
+    sim_rng_t rng;
+    static sim_bank_t b;
+    sim_rng_seed(&rng, 13);
+    sim_bank_init(&b, 25.0);
+    {
+        sim_pack_spec_t sp = spec16(100, 0.5);
+        sim_bank_add(&b, &sp, &rng);
+    }
+    sim_pack_t *p = &b.packs[0];
+    double soc0[16];
+    for (int i = 0; i < 16; i++) {
+        soc0[i] = p->cells[i].soc;
+    }
+    p->cells[3].bleed_a = 1.0;
+    for (int i = 0; i < 3600; i++) {
+        sim_bank_step(&b, 1.0, 0.0);
+    }
+    for (int i = 0; i < 16; i++) {
+        double want = i == 3 ? soc0[i] - 0.01 : soc0[i];
+        if (!NEAR(p->cells[i].soc, want, 1e-9)) {
+            fail_msg("cell %d: soc %.9f, want %.9f", i, p->cells[i].soc, want);
+        }
+    }
+    assert_true(NEAR(p->current_a, 0.0, 1e-12));
+    assert_true(NEAR(p->cells[3].v, sim_lfp_ocv(p->cells[3].soc), 1e-12));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_battery_overdischarge_opens_discharge_fet),
         cmocka_unit_test(test_battery_blocked_and_disconnected_packs),
         cmocka_unit_test(test_battery_temperature_drift),
+        cmocka_unit_test(test_battery_bleed_drains_one_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
