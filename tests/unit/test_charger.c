@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of sim/charger: 0x351 decoding, CCL, CVL, DCL, stop on silence. */
+/* Unit tests of sim/charger: 0x351 decoding, CCL, CVL, DCL, stop on silence,
+ * the 3 s write period, smoothing, the Multi/solar split, DCL 0, a CVL below the bank. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,8 +92,9 @@ static void test_charger_obeys_ccl(void **state)
     } rows[] = {
         {100, 0, 50, 50},   /* CCL limits */
         {30, 0, 50, 30},    /* charger limits */
-        {100, 80, 50, 20},  /* load takes the rest */
+        {100, 80, 50, 20},  /* load takes the rest (PV limit = CCL + the Multi's draw) */
         {100, 0, 0, 0},     /* CCL 0 stops charging */
+        {100, 30, 0, 0},    /* CCL 0: PV still feeds the loads, the battery stays at 0 */
     };
     bank_at(0.5);
     for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
@@ -100,10 +102,19 @@ static void test_charger_obeys_ccl(void **state)
         sim_charger_init(&c);
         c.charge_avail_a = rows[r].avail_a;
         c.load_a = rows[r].load_a;
-        sim_can_frame_t f = frame_351(56.0, rows[r].ccl_a, 100);
-        sim_charger_on_frame(&c, &f, 0);
-        double i = sim_charger_decide(&c, &g_bank, 500000);
-        if (!NEAR(i, rows[r].want_a, 1e-9) || !c.active || c.current_a != i) {
+        double i = 0;
+        /* Two minutes of the 1 s loop with fresh frames: the filters settle. */
+        for (uint64_t t_s = 0; t_s <= 120; t_s++) {
+            sim_can_frame_t f = frame_351(56.0, rows[r].ccl_a, 100);
+            sim_charger_on_frame(&c, &f, t_s * 1000000u);
+            i = sim_charger_decide(&c, &g_bank, t_s * 1000000u + 500000u);
+            if (i > rows[r].ccl_a + 1e-9) {
+                fail_msg("row %zu: %.3f A above CCL %.1f at %llu s", r, i, rows[r].ccl_a,
+                         (unsigned long long)t_s);
+            }
+        }
+        i = round(i * 1000) / 1000; /* the filters approach, they never arrive */
+        if (!NEAR(i, rows[r].want_a, 1e-6) || !c.active) {
             fail_msg("row %zu: %.3f A, want %.3f", r, i, rows[r].want_a);
         }
     }
@@ -217,6 +228,189 @@ static void test_charger_stops_without_351(void **state)
     assert_true(NEAR(sim_charger_decide(&c, &g_bank, 60500000), 40.0, 1e-9));
 }
 
+/* One step of the GX loop at t_s with a fresh 0x351. */
+static double loop_step(sim_charger_t *c, double t_s, double cvl_v, double ccl_a, double dcl_a)
+{
+    uint64_t now_us = (uint64_t)llround(t_s * 1e6);
+    sim_can_frame_t f = frame_351(cvl_v, ccl_a, dcl_a);
+    sim_charger_on_frame(c, &f, now_us);
+    return sim_charger_decide(c, &g_bank, now_us);
+}
+
+/* The GX writes limits only every 3 s: a lower CCL takes effect at the next
+ * write, not at the frame (A.8, ADJUST = 3). */
+static void test_charger_applies_limits_every_3s(void **state)
+{
+    (void)state;
+    bank_at(0.5);
+    sim_charger_t c;
+    sim_charger_init(&c);
+    c.charge_avail_a = 100;
+    static const struct {
+        double t_s, ccl_a, want_a;
+        unsigned applies;
+    } rows[] = {
+        {0, 80, 80, 1},  /* first frame: written at once */
+        {1, 10, 80, 1},  /* new CCL received, old one still applied */
+        {2, 10, 80, 1},
+        {3, 10, 10, 2},  /* the 3 s write */
+        {4, 60, 10, 2},
+        {5, 60, 10, 2},
+        {6, 60, 60, 3},
+        {7, 0, 60, 3},
+        {9, 0, 0, 4},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        double i = loop_step(&c, rows[r].t_s, 56.0, rows[r].ccl_a, 100);
+        if (!NEAR(i, rows[r].want_a, 1e-9) || c.applies != rows[r].applies) {
+            fail_msg("row %zu: %.3f A (want %.3f), %llu writes (want %u)", r, i, rows[r].want_a,
+                     (unsigned long long)c.applies, rows[r].applies);
+        }
+    }
+}
+
+/* The smoothed solar current follows a first-order filter with factor 2pi/20
+ * per second, the Multi's with 2pi/30 (A.8). */
+static void test_charger_smooths_currents(void **state)
+{
+    (void)state;
+    bank_at(0.5);
+    sim_charger_t c;
+    sim_charger_init(&c);
+    c.charge_avail_a = 40; /* PV only: solar 40 A, Multi 0 */
+    double want = 0;
+    for (int n = 1; n <= 20; n++) {
+        loop_step(&c, n, 56.0, 100, 100);
+        want += SIM_CHARGER_SOLAR_FILTER * (40.0 - want);
+        if (!NEAR(c.solar_a, 40.0, 1e-9) || !NEAR(c.solar_smooth_a, want, 1e-9)) {
+            fail_msg("step %d: solar %.4f smoothed %.6f, want %.6f", n, c.solar_a,
+                     c.solar_smooth_a, want);
+        }
+    }
+    /* Now a load: the Multi draws 30 A; its filter is the slower one. */
+    c.charge_avail_a = 0;
+    c.load_a = 30;
+    double m = 0;
+    for (int n = 21; n <= 40; n++) {
+        loop_step(&c, n, 56.0, 100, 100);
+        m += SIM_CHARGER_MULTI_FILTER * (-30.0 - m);
+        if (!NEAR(c.multi_a, -30.0, 1e-9) || !NEAR(c.multi_smooth_a, m, 1e-9)) {
+            fail_msg("step %d: multi %.4f smoothed %.6f, want %.6f", n, c.multi_a,
+                     c.multi_smooth_a, m);
+        }
+    }
+    /* A 2 s gap counts as two filter steps: 1 - (1 - k)^2. */
+    double before = c.multi_smooth_a;
+    loop_step(&c, 42, 56.0, 100, 100);
+    double k2 = 1.0 - pow(1.0 - SIM_CHARGER_MULTI_FILTER, 2.0);
+    assert_true(NEAR(c.multi_smooth_a, before + k2 * (-30.0 - before), 1e-9));
+}
+
+/* CCL shared between the solar chargers and the Multi: the Multi gets
+ * max(0, round(CCL - smoothed solar)), the battery never more than CCL. */
+static void test_charger_splits_ccl_multi_solar(void **state)
+{
+    (void)state;
+    static const struct {
+        double pv_a, multi_ac_a, ccl_a;
+        double want_solar_a, want_multi_limit_a, want_multi_a, want_i_a;
+    } rows[] = {
+        {30, 100, 50, 30, 20, 20, 50},  /* PV first, the Multi tops up to CCL */
+        {80, 100, 50, 50, 0, 0, 50},    /* PV alone reaches CCL: the Multi gets 0 */
+        {0, 100, 50, 0, 50, 50, 50},    /* no sun: the Multi charges at CCL */
+        {30, 5, 50, 30, 20, 5, 35},     /* the Multi's AC input is the limit */
+        {30, 100, 0, 0, 0, 0, 0},       /* CCL 0: nobody charges */
+    };
+    bank_at(0.5);
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        sim_charger_t c;
+        sim_charger_init(&c);
+        c.charge_avail_a = rows[r].pv_a;
+        c.multi_charge_a = rows[r].multi_ac_a;
+        double i = 0;
+        for (int t = 0; t <= 120; t++) {
+            i = loop_step(&c, t, 56.0, rows[r].ccl_a, 100);
+            if (i > rows[r].ccl_a + 1e-9) {
+                fail_msg("row %zu: %.3f A above CCL at %d s", r, i, t);
+            }
+        }
+        if (!NEAR(c.solar_a, rows[r].want_solar_a, 1e-3) ||
+            !NEAR(c.multi_limit_a, rows[r].want_multi_limit_a, 1e-9) ||
+            !NEAR(c.multi_a, rows[r].want_multi_a, 1e-3) || !NEAR(i, rows[r].want_i_a, 1e-3)) {
+            fail_msg("row %zu: solar %.3f multi limit %.1f multi %.3f battery %.3f", r, c.solar_a,
+                     c.multi_limit_a, c.multi_a, i);
+        }
+    }
+}
+
+/* DCL 0 stops the inverter: its loads are dropped, nothing is discharged,
+ * and it starts again when DCL rises (A.10). */
+static void test_charger_dcl_zero_stops_inverting(void **state)
+{
+    (void)state;
+    bank_at(0.5);
+    sim_charger_t c;
+    sim_charger_init(&c);
+    c.load_a = 40;
+    static const struct {
+        double t_s, dcl_a, want_a;
+        bool inverting;
+    } rows[] = {
+        {0, 100, -40, true}, {1, 0, -40, true}, {3, 0, 0, false},
+        {4, 0, 0, false},    {6, 20, -20, true}, {9, 100, -40, true},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        double i = loop_step(&c, rows[r].t_s, 56.0, 50, rows[r].dcl_a);
+        if (!NEAR(i, rows[r].want_a, 1e-9) || c.inverting != rows[r].inverting) {
+            fail_msg("row %zu: %.3f A (want %.3f), inverting %d", r, i, rows[r].want_a,
+                     c.inverting);
+        }
+    }
+}
+
+/* A CVL below the bank's voltage makes the system discharge toward it, even
+ * with no load and sun available (A.11.2); DCL 0 is the only stop. */
+static void test_charger_discharges_when_cvl_below_bank(void **state)
+{
+    (void)state;
+    static const struct {
+        double cvl_v, dcl_a, pv_a;
+        bool dumping;
+        double max_i_a; /* the current is at most this (negative = discharging) */
+    } rows[] = {
+        {52.0, 100, 0, true, -1.0},
+        {52.0, 100, 40, true, -1.0},    /* PV stops, the bank still goes down */
+        {52.0, 0, 40, false, 0.0},      /* DCL 0: the inverter is off */
+        {56.0, 100, 0, false, 0.0},     /* CVL above: nothing happens */
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        bank_at(0.9);
+        double v0 = g_bank.voltage_v;
+        sim_charger_t c;
+        sim_charger_init(&c);
+        c.charge_avail_a = rows[r].pv_a;
+        double i = loop_step(&c, 0, rows[r].cvl_v, 50, rows[r].dcl_a);
+        if (c.dumping != rows[r].dumping || i > rows[r].max_i_a + 1e-9 ||
+            i < -c.dump_max_a - 1e-9 || (!rows[r].dumping && i < 0)) {
+            fail_msg("row %zu: %.3f A, dumping %d (bank %.2f V, CVL %.1f)", r, i, c.dumping,
+                     v0, rows[r].cvl_v);
+        }
+    }
+    /* Closed loop: the bank ends near CVL, not below it. */
+    bank_at(0.9);
+    sim_charger_t c;
+    sim_charger_init(&c);
+    for (int t = 0; t < 6 * 3600; t++) {
+        double i = loop_step(&c, t, 52.0, 50, 100);
+        sim_bank_step(&g_bank, 1.0, i);
+    }
+    double ocv_v, r_ohm;
+    assert_true(sim_bank_thevenin(&g_bank, false, &ocv_v, &r_ohm));
+    if (!(ocv_v < 52.0 + 0.06 && ocv_v > 51.5)) {
+        fail_msg("bank OCV %.3f V after 6 h at CVL 52.0", ocv_v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +419,11 @@ int main(void)
         cmocka_unit_test(test_charger_holds_cvl),
         cmocka_unit_test(test_charger_obeys_dcl),
         cmocka_unit_test(test_charger_stops_without_351),
+        cmocka_unit_test(test_charger_applies_limits_every_3s),
+        cmocka_unit_test(test_charger_smooths_currents),
+        cmocka_unit_test(test_charger_splits_ccl_multi_solar),
+        cmocka_unit_test(test_charger_dcl_zero_stops_inverting),
+        cmocka_unit_test(test_charger_discharges_when_cvl_below_bank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
