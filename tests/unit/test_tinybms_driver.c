@@ -29,6 +29,14 @@ typedef struct fake {
     int nack_next;        /* NACK this many requests */
     int bad_crc_next;     /* corrupt the CRC of this many replies */
     uint8_t noise_before; /* bytes of noise before each reply */
+    /* Event log answered to 0x11, oldest first; the BMS timestamp in the
+     * reply is the lifetime counter (regs 32-33). */
+    struct { uint32_t ts24; uint8_t id; } events[16];
+    unsigned n_events;
+    int ev_nack_next;     /* NACK this many 0x11 requests */
+    int ev_bad_crc_next;  /* corrupt the CRC of this many 0x11 replies */
+    int ev_bad_pl_next;   /* send this many 0x11 replies with a PL not 4 + 4n */
+    unsigned events_reads;
     uint8_t last_req[16];
     size_t last_req_len;
     unsigned requests_seen;
@@ -87,6 +95,54 @@ static size_t seal(uint8_t *out, size_t n)
     return n + 2;
 }
 
+static void add_event(fake_t *f, uint32_t ts24, uint8_t id)
+{
+    if (f->n_events < sizeof(f->events) / sizeof(f->events[0])) {
+        f->events[f->n_events].ts24 = ts24 & 0xFFFFFFu;
+        f->events[f->n_events].id = id;
+        f->n_events++;
+    }
+}
+
+/* The reply to 0x11: AA 11 PL T0..T3 {ts_L ts_M ts_H id}... CRC. */
+static size_t fake_events(fake_t *f, uint8_t *r)
+{
+    f->events_reads++;
+    if (f->ev_nack_next > 0) {
+        f->ev_nack_next--;
+        r[0] = 0xAA;
+        r[1] = 0x00;
+        r[2] = 0x11;
+        r[3] = 0x00;
+        return seal(r, 4);
+    }
+    uint32_t now_s = (uint32_t)f->regs[32] | ((uint32_t)f->regs[33] << 16);
+    r[0] = 0xAA;
+    r[1] = 0x11;
+    r[2] = (uint8_t)(4 + 4 * f->n_events);
+    r[3] = (uint8_t)now_s;
+    r[4] = (uint8_t)(now_s >> 8);
+    r[5] = (uint8_t)(now_s >> 16);
+    r[6] = (uint8_t)(now_s >> 24);
+    size_t k = 7;
+    for (unsigned i = 0; i < f->n_events; i++) {
+        r[k++] = (uint8_t)f->events[i].ts24;
+        r[k++] = (uint8_t)(f->events[i].ts24 >> 8);
+        r[k++] = (uint8_t)(f->events[i].ts24 >> 16);
+        r[k++] = f->events[i].id;
+    }
+    if (f->ev_bad_pl_next > 0) {
+        f->ev_bad_pl_next--;
+        r[2] = (uint8_t)(r[2] + 2); /* two bytes promised that never come */
+    }
+    size_t n = seal(r, k);
+    if (f->ev_bad_crc_next > 0) {
+        f->ev_bad_crc_next--;
+        r[k - 1] ^= 0x01; /* flips the last event's id (0x61 <-> 0x60), CRC left as it was */
+    }
+    return n;
+}
+
 /* The device's answer to one request, or 0 for silence. */
 static size_t fake_answer(fake_t *f, const uint8_t *req, size_t len, uint8_t *out)
 {
@@ -103,6 +159,9 @@ static size_t fake_answer(fake_t *f, const uint8_t *req, size_t len, uint8_t *ou
     size_t k = 0;
     for (unsigned i = 0; i < f->noise_before; i++) {
         out[k++] = (uint8_t)(0x55 + i);
+    }
+    if (len == 4 && req[1] == 0x11 && gw_tiny_crc16(req, len) == 0) {
+        return fake_events(f, out + k) + k;
     }
     if (len != 8 || req[1] != 0x03 || gw_tiny_crc16(req, len) != 0) {
         fail_msg("fake device got a request it does not know");
@@ -177,12 +236,20 @@ static void test_tinybms_driver_first_round_requests_are_exact(void **state)
     uint64_t now;
     setup(&d, &f, &now);
     uint8_t tx[32];
+    static const uint8_t want_events[4] = { 0xAA, 0x11, 0xBF, 0x1C }; /* tinybms.md 2.4 */
+    uint8_t reply[300];
+    size_t n0 = gw_tiny_process(&d, now, tx, sizeof(tx));
+    CHECK_EQ(9, n0, 4);
+    for (int b = 0; b < 4; b++) {
+        CHECK_EQ(90 + b, tx[b], want_events[b]);
+    }
+    gw_tiny_rx(&d, now + 3, reply, fake_answer(&f, tx, n0, reply));
+    now += 3 + d.cfg.bus_guard_ms;
     static const uint8_t want[3][8] = {
         { 0xAA, 0x03, 0x01, 0x2C, 0x00, 0x15, 0, 0 }, /* settings 300..320 */
         { 0xAA, 0x03, 0x00, 0x00, 0x00, 0x10, 0x5D, 0xDD }, /* cells, tinybms.md 2.4 */
         { 0xAA, 0x03, 0x00, 0x20, 0x00, 0x16, 0, 0 }, /* live 32..53 */
     };
-    uint8_t reply[300];
     for (int i = 0; i < 3; i++) {
         size_t n = gw_tiny_process(&d, now, tx, sizeof(tx));
         CHECK_EQ(i, n, 8);
@@ -198,8 +265,9 @@ static void test_tinybms_driver_first_round_requests_are_exact(void **state)
         now += 3 + d.cfg.bus_guard_ms;
     }
     CHECK_EQ(0, d.scan_done, true);
-    CHECK_EQ(0, d.stats.requests, 3);
-    CHECK_EQ(0, d.stats.replies_ok, 3);
+    CHECK_EQ(0, d.stats.requests, 4);
+    CHECK_EQ(0, d.stats.replies_ok, 4);
+    CHECK_EQ(0, d.stats.event_reads, 1);
     /* Next round: no settings read, at the poll period. */
     CHECK_EQ(1, gw_tiny_next_deadline(&d), 1000 + d.cfg.poll_period_ms);
 }
@@ -390,7 +458,7 @@ static void test_tinybms_driver_noise_before_reply(void **state)
     f.noise_before = 3;
     run(&d, &f, &now, 1500);
     CHECK_EQ(0, d.packs[0].online, true);
-    CHECK_EQ(0, d.stats.bytes_dropped, 9);
+    CHECK_EQ(0, d.stats.bytes_dropped, 12); /* 4 replies: events, settings, cells, live */
     CHECK_EQ(0, d.stats.failures, 0);
 }
 
@@ -446,15 +514,184 @@ static void test_tinybms_driver_reboot_rereads_settings(void **state)
     run(&d, &f, &now, 4500);
     CHECK_EQ(0, d.stats.reboots_seen, 0);
     CHECK_EQ(0, f.settings_reads, 1);
-    set_u32(&f, 32, 4);     /* lifetime went backwards */
-    f.regs[300] = 3500;     /* and the settings changed with the reset */
+    set_u32(&f, 32, 4);     /* lifetime went backwards: another BMS */
+    f.n_events = 0;
+    add_event(&f, 2, 0x61); /* its own log, on its own clock */
+    f.regs[300] = 3500;     /* and other settings */
     run(&d, &f, &now, 5500); /* live at 5000, settings at once, not at 6000 */
     CHECK_EQ(1, d.stats.reboots_seen, 1);
     CHECK_EQ(1, f.settings_reads, 2);
     CHECK_EQ(1, d.settings.fully_charged_mv, 3500);
     CHECK_EQ(1, d.packs[0].bms_max_charge_mv, 3500 * 16);
     run(&d, &f, &now, 8000);
-    CHECK_EQ(2, d.stats.reboots_seen, 1); /* counter grows again from 4 */
+    CHECK_EQ(2, d.stats.reboots_seen, 1); /* counted once, not again from its event log */
+    CHECK_EQ(2, d.live.started_mark_s, 2);
+}
+
+/* The lifetime counter keeps counting across a reset; the event log shows
+ * the restart. Detected within one poll period plus a round. */
+static void test_tinybms_driver_reboot_event_rereads_settings(void **state)
+{
+    (void)state;
+    gw_tiny_driver_t d;
+    fake_t f;
+    uint64_t now;
+    setup(&d, &f, &now);
+    add_event(&f, 10, 0x61);   /* booted long ago */
+    add_event(&f, 500, 0x64);
+    run(&d, &f, &now, 3500);
+    CHECK_EQ(0, d.stats.reboots_seen, 0);
+    CHECK_EQ(0, d.live.started_mark_s, 10);
+    CHECK_EQ(0, f.settings_reads, 1);
+    /* Reboot at 3700 ms: the counter goes on (1000 -> 1003), a new started
+     * event appears and the settings changed. */
+    now = 3700;
+    set_u32(&f, 32, 1003);
+    add_event(&f, 1002, 0x61);
+    f.regs[300] = 3500;
+    uint64_t bound_ms = 3700 + d.cfg.poll_period_ms + 4 * (3 + d.cfg.bus_guard_ms);
+    run(&d, &f, &now, bound_ms);
+    CHECK_EQ(1, d.stats.reboots_seen, 1);
+    CHECK_EQ(1, f.settings_reads, 2);     /* in the same round, before the live data */
+    CHECK_EQ(1, d.settings.fully_charged_mv, 3500);
+    CHECK_EQ(1, d.packs[0].bms_max_charge_mv, 3500u * 16);
+    CHECK_EQ(1, d.live.started_mark_s, 1002);
+    CHECK_EQ(1, d.packs[0].online, true);
+    set_u32(&f, 32, 1010);
+    run(&d, &f, &now, 10000);
+    CHECK_EQ(2, d.stats.reboots_seen, 1); /* the same event is not a second reboot */
+    CHECK_EQ(2, f.settings_reads, 2);
+    add_event(&f, 1009, 0x61);            /* a second reboot */
+    run(&d, &f, &now, 11100);
+    CHECK_EQ(3, d.stats.reboots_seen, 2);
+    CHECK_EQ(3, f.settings_reads, 3);
+}
+
+/* The first event read after init only records the mark: a started event
+ * from before, or none at all, is not a reboot. */
+static void test_tinybms_driver_old_started_event_not_reboot(void **state)
+{
+    (void)state;
+    const struct {
+        unsigned n;
+        uint32_t ts[3];
+        uint32_t mark_s;
+    } rows[] = {
+        { 1, { 5 }, 5 },
+        { 3, { 5, 700, 300 }, 700 }, /* any order: the newest is the mark */
+        { 0, { 0 }, 1000 },          /* none listed: the BMS timestamp is the mark */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        gw_tiny_driver_t d;
+        fake_t f;
+        uint64_t now;
+        setup(&d, &f, &now);
+        for (unsigned k = 0; k < rows[i].n; k++) {
+            add_event(&f, rows[i].ts[k], 0x61);
+        }
+        run(&d, &f, &now, 6500);
+        CHECK_EQ(i, d.stats.event_reads, 6);
+        CHECK_EQ(i, d.stats.reboots_seen, 0);
+        CHECK_EQ(i, f.settings_reads, 1);
+        CHECK_EQ(i, d.live.started_mark_s, rows[i].mark_s);
+        /* An old started event showing up later is still not a reboot. */
+        add_event(&f, 3, 0x61);
+        run(&d, &f, &now, 8500);
+        CHECK_EQ(i, d.stats.reboots_seen, 0);
+    }
+}
+
+/* A corrupted 0x11 reply is counted and dropped: no false reboot, and the
+ * round still delivers the measurements. */
+static void test_tinybms_driver_corrupt_events_reply_dropped(void **state)
+{
+    (void)state;
+    enum { BAD_CRC, BAD_PL, NACK, FUTURE };
+    const struct {
+        int kind;
+        uint32_t bad_crc, bad_frame, nacks, timeouts, reads_failed;
+    } rows[] = {
+        { BAD_CRC, 2, 0, 0, 0, 1 }, /* try and retry both corrupt */
+        { BAD_PL, 0, 1, 0, 1, 0 },  /* no frame: resync, silence, the identical resend is clean */
+        { NACK, 0, 0, 2, 0, 1 },
+        { FUTURE, 0, 2, 0, 0, 1 },  /* started at 2000 s while the BMS clock says 1000 s */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        gw_tiny_driver_t d;
+        fake_t f;
+        uint64_t now;
+        setup(&d, &f, &now);
+        add_event(&f, 10, 0x61);
+        add_event(&f, 900, 0x60); /* an unassigned id; one CRC-bit flip from 0x61 */
+        run(&d, &f, &now, 1500);
+        CHECK_EQ(i, d.stats.event_reads, 1);
+        uint32_t ok_before = d.stats.replies_ok;
+        switch (rows[i].kind) {
+        case BAD_CRC: f.ev_bad_crc_next = 2; break;
+        case BAD_PL: f.ev_bad_pl_next = 1; break;
+        case NACK: f.ev_nack_next = 2; break;
+        case FUTURE: add_event(&f, 2000, 0x61); break;
+        }
+        f.regs[15] = 34000;
+        run(&d, &f, &now, 2900);
+        CHECK_EQ(i, d.stats.reboots_seen, 0);
+        CHECK_EQ(i, d.stats.bad_crc, rows[i].bad_crc);
+        CHECK_EQ(i, d.stats.bad_frame, rows[i].bad_frame);
+        CHECK_EQ(i, d.stats.nacks, rows[i].nacks);
+        CHECK_EQ(i, d.stats.timeouts, rows[i].timeouts);
+        CHECK_EQ(i, d.stats.event_reads_failed, rows[i].reads_failed);
+        CHECK_EQ(i, d.stats.failures, 0);
+        CHECK_EQ(i, d.live.started_mark_s, 10);
+        CHECK_EQ(i, d.packs[0].cell_mv[15], 3400); /* the round went on */
+        CHECK_EQ(i, d.stats.replies_ok > ok_before + 1, true);
+        CHECK_EQ(i, f.settings_reads, 1);
+    }
+}
+
+/* Only id 0x61 is a restart: newer events of every other kind are ignored. */
+static void test_tinybms_driver_other_event_ids_ignored(void **state)
+{
+    (void)state;
+    static const uint8_t ids[] = { 0x00, 0x02, 0x0E, 0x31, 0x60, 0x62,
+                                   0x63, 0x64, 0x65, 0x66, 0x7D, 0xE1 };
+    for (size_t i = 0; i < sizeof(ids); i++) {
+        gw_tiny_driver_t d;
+        fake_t f;
+        uint64_t now;
+        setup(&d, &f, &now);
+        add_event(&f, 10, 0x61);
+        run(&d, &f, &now, 1500);
+        set_u32(&f, 32, 1005);
+        add_event(&f, 1004, ids[i]);
+        run(&d, &f, &now, 4500);
+        CHECK_EQ(i, d.stats.event_reads, 4);
+        CHECK_EQ(i, d.stats.reboots_seen, 0);
+        CHECK_EQ(i, d.stats.bad_frame, 0);
+        CHECK_EQ(i, f.settings_reads, 1);
+        CHECK_EQ(i, d.live.started_mark_s, 10);
+    }
+}
+
+/* Event times are 24-bit: a restart just after the BMS clock passes 2^24 s
+ * is still newer than one just before. */
+static void test_tinybms_driver_reboot_event_across_24bit_wrap(void **state)
+{
+    (void)state;
+    gw_tiny_driver_t d;
+    fake_t f;
+    uint64_t now;
+    setup(&d, &f, &now);
+    set_u32(&f, 32, 0x00FFFFF8);
+    add_event(&f, 0xFFFFF0, 0x61);
+    run(&d, &f, &now, 1500);
+    CHECK_EQ(0, d.live.started_mark_s, 0x00FFFFF0);
+    set_u32(&f, 32, 0x01000010);
+    add_event(&f, 0x000005, 0x61); /* 0x01000005 */
+    run(&d, &f, &now, 2500);
+    CHECK_EQ(1, d.stats.reboots_seen, 1);
+    CHECK_EQ(1, d.live.started_mark_s, 0x01000005);
+    CHECK_EQ(1, d.stats.bad_frame, 0);
+    CHECK_EQ(1, f.settings_reads, 2);
 }
 
 static void test_tinybms_driver_settings_feed_bms_fields(void **state)
@@ -607,6 +844,11 @@ int main(void)
         cmocka_unit_test(test_tinybms_driver_offline_after_n_failures),
         cmocka_unit_test(test_tinybms_driver_scan_done_when_absent),
         cmocka_unit_test(test_tinybms_driver_reboot_rereads_settings),
+        cmocka_unit_test(test_tinybms_driver_reboot_event_rereads_settings),
+        cmocka_unit_test(test_tinybms_driver_old_started_event_not_reboot),
+        cmocka_unit_test(test_tinybms_driver_corrupt_events_reply_dropped),
+        cmocka_unit_test(test_tinybms_driver_other_event_ids_ignored),
+        cmocka_unit_test(test_tinybms_driver_reboot_event_across_24bit_wrap),
         cmocka_unit_test(test_tinybms_driver_settings_feed_bms_fields),
         cmocka_unit_test(test_tinybms_driver_bad_settings_give_no_limits),
         cmocka_unit_test(test_tinybms_driver_14s_cells_right_aligned),

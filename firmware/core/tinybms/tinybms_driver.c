@@ -71,6 +71,7 @@ static size_t build_step(gw_tiny_step_t step, uint8_t *out, size_t cap)
     case GW_TINY_STEP_SETTINGS: return gw_tiny_build_read_mb(GW_TINY_SET_FIRST, GW_TINY_SET_COUNT, out, cap);
     case GW_TINY_STEP_CELLS: return gw_tiny_build_read_mb(0, GW_TINY_CELLS, out, cap);
     case GW_TINY_STEP_LIVE: return gw_tiny_build_read_mb(GW_TINY_LIVE_FIRST, GW_TINY_LIVE_COUNT, out, cap);
+    case GW_TINY_STEP_EVENTS: return gw_tiny_build_simple(GW_TINY_CMD_EVENTS_NEW, out, cap);
     case GW_TINY_STEP_DONE: break;
     }
     return 0;
@@ -82,6 +83,7 @@ static uint8_t step_count(gw_tiny_step_t step)
     case GW_TINY_STEP_SETTINGS: return GW_TINY_SET_COUNT;
     case GW_TINY_STEP_CELLS: return GW_TINY_CELLS;
     case GW_TINY_STEP_LIVE: return GW_TINY_LIVE_COUNT;
+    case GW_TINY_STEP_EVENTS:
     case GW_TINY_STEP_DONE: break;
     }
     return 0;
@@ -133,6 +135,12 @@ static void next_step(gw_tiny_driver_t *d, gw_tiny_step_t step)
     }
 }
 
+/* After the events: the settings when they are due, else the cells. */
+static void after_events(gw_tiny_driver_t *d)
+{
+    next_step(d, d->settings_due ? GW_TINY_STEP_SETTINGS : GW_TINY_STEP_CELLS);
+}
+
 /* A try failed on a bad reply (CRC, layout, NACK): retry or give up. */
 static void fail_try(gw_tiny_driver_t *d, uint64_t now_ms, uint32_t *counter)
 {
@@ -149,6 +157,13 @@ static void fail_try(gw_tiny_driver_t *d, uint64_t now_ms, uint32_t *counter)
         d->settings.read_ms = now_ms == 0 ? 1 : now_ms;
         d->settings_due = false;
         next_step(d, GW_TINY_STEP_CELLS);
+        return;
+    }
+    if (d->step == GW_TINY_STEP_EVENTS) {
+        /* The BMS answers, only not this: the measurements go on without a
+         * reboot check this round. */
+        d->stats.event_reads_failed++;
+        after_events(d);
         return;
     }
     round_failed(d);
@@ -170,7 +185,7 @@ static void start_round(gw_tiny_driver_t *d, uint64_t now_ms)
         d->settings_due = true;
     }
     d->in_round = true;
-    next_step(d, d->settings_due ? GW_TINY_STEP_SETTINGS : GW_TINY_STEP_CELLS);
+    next_step(d, GW_TINY_STEP_EVENTS);
 }
 
 size_t gw_tiny_process(gw_tiny_driver_t *d, uint64_t now_ms, uint8_t *tx, size_t cap)
@@ -394,6 +409,68 @@ static bool take_live(gw_tiny_driver_t *d, const uint16_t *r, uint64_t now_ms)
     return true;
 }
 
+#define TS24_SPAN 0x1000000u     /* event timestamps are 24-bit seconds */
+
+/* Widen a 24-bit event time to the latest 32-bit time <= bms_s with those
+ * low bits; false when there is none (an event later than the BMS clock). */
+static bool widen_ts24(uint32_t ts24, uint32_t bms_s, uint32_t *out_s)
+{
+    uint32_t t = (bms_s & ~(TS24_SPAN - 1u)) | ts24;
+    if (t > bms_s) {
+        if (bms_s < TS24_SPAN) {
+            return false;
+        }
+        t -= TS24_SPAN;
+    }
+    *out_s = t;
+    return true;
+}
+
+/* A 0x11 reply (layout in tinybms_driver.h); false = malformed, nothing taken. */
+static bool take_events(gw_tiny_driver_t *d, const gw_tiny_frame_t *f)
+{
+    if (f->payload_len < 4 || f->payload_len % 4 != 0) {
+        return false;
+    }
+    uint32_t bms_s = gw_tiny_le32(f->payload);
+    bool have_started = false;
+    uint32_t newest_s = 0;
+    for (size_t i = 4; i + 4 <= f->payload_len; i += 4) {
+        const uint8_t *e = f->payload + i;
+        if (e[3] != GW_TINY_EVENT_STARTED) {
+            continue;
+        }
+        uint32_t ts24 = (uint32_t)e[0] | ((uint32_t)e[1] << 8) | ((uint32_t)e[2] << 16);
+        uint32_t t_s;
+        if (!widen_ts24(ts24, bms_s, &t_s)) {
+            return false;
+        }
+        if (!have_started || t_s > newest_s) {
+            newest_s = t_s;
+        }
+        have_started = true;
+    }
+    if (d->have_bms_time && bms_s < d->live.bms_time_s) {
+        /* The BMS clock went back: another device, whose log cannot be
+         * compared with the old mark (the lifetime rule counts the swap). */
+        d->events_primed = false;
+    }
+    if (!d->events_primed) {
+        /* Whatever started before we looked is not a reboot we missed: the
+         * settings are read after it anyway. */
+        d->live.started_mark_s = have_started ? newest_s : bms_s;
+        d->events_primed = true;
+    } else if (have_started && newest_s > d->live.started_mark_s) {
+        d->live.started_mark_s = newest_s;
+        d->stats.reboots_seen++;
+        d->settings_due = true;
+    }
+    d->live.bms_time_s = bms_s;
+    d->have_bms_time = true;
+    d->stats.event_reads++;
+    return true;
+}
+
 /* A complete frame sits in rx_buf while a request is outstanding. */
 static void on_frame(gw_tiny_driver_t *d, uint64_t now_ms)
 {
@@ -410,6 +487,18 @@ static void on_frame(gw_tiny_driver_t *d, uint64_t now_ms)
     }
     if (f.kind == GW_TINY_KIND_NACK) {
         fail_try(d, now_ms, &d->stats.nacks);
+        return;
+    }
+    if (d->step == GW_TINY_STEP_EVENTS) {
+        if (f.kind != GW_TINY_KIND_REPLY || f.cmd != GW_TINY_CMD_EVENTS_NEW ||
+            !take_events(d, &f)) {
+            fail_try(d, now_ms, &d->stats.bad_frame);
+            return;
+        }
+        after_events(d);
+        d->stats.replies_ok++;
+        d->waiting = false;
+        d->bus_free_ms = add_ms(now_ms, d->cfg.bus_guard_ms);
         return;
     }
     uint16_t regs[GW_TINY_LIVE_COUNT > GW_TINY_SET_COUNT ? GW_TINY_LIVE_COUNT : GW_TINY_SET_COUNT];
@@ -436,6 +525,7 @@ static void on_frame(gw_tiny_driver_t *d, uint64_t now_ms)
         }
         next_step(d, GW_TINY_STEP_DONE);
         break;
+    case GW_TINY_STEP_EVENTS:
     case GW_TINY_STEP_DONE:
         break;
     }

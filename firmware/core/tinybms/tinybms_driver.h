@@ -5,16 +5,43 @@
  * No I/O here: process() hands back bytes to send, rx() takes bytes received.
  * All time comes from the caller (platform clock, milliseconds).
  *
- * Requests used (all MODBUS-compatible 0x03 block reads, big-endian data,
- * well inside the documented RL <= 127; the proprietary 0x07/0x09 reads are
- * avoided because their 6-bit PL caps a reply at 63 bytes, tinybms.md 8.1):
+ * Requests used (register reads are MODBUS-compatible 0x03 block reads,
+ * big-endian data, well inside the documented RL <= 127; the proprietary
+ * 0x07/0x09 reads are avoided because their 6-bit PL caps a reply at 63
+ * bytes, tinybms.md 8.1):
+ *   events    0x11 "read newest events" (4-byte request `AA 11 BF 1C`; the
+ *             reply has an 8-bit PL, so at most 62 events): first step of
+ *             every round, for reboot detection (below);
  *   settings  regs 300..320 (21 regs): once at start, after a reboot or a
  *             return from offline, and every settings_refresh_ms;
  *   cells     regs 0..15  (16 regs, 0.1 mV each);
  *   live      regs 32..53 (22 regs: lifetime, V, I, min/max cell, temps,
  *             SOH, SOC, status, balancing, detected cells).
- * A round = [settings] + cells + live; the pack is written only after the
- * whole round succeeded, so it is always one consistent snapshot.
+ * A round = events + [settings] + cells + live; the pack is written only
+ * after the live step succeeded, so it is always one consistent snapshot.
+ *
+ * Reboot detection. The lifetime counter (regs 32-33) keeps counting across
+ * a reset, so it cannot show a reboot; the device's event log can. The 0x11
+ * reply is `AA 11 PL T0..T3` (the BMS's current timestamp, UINT32 s, LE) then
+ * per event `ts_L ts_M ts_H id` (24-bit timestamp in s, 8-bit id), then CRC
+ * (tinybms.md 2.3). Each 24-bit event time is widened to 32 bits as the
+ * latest time <= the BMS timestamp with those low 24 bits, so the 2^24 s
+ * (194 day) wrap does not matter. A "System started" event (id 0x61,
+ * tinybms.md 4) newer than the newest one seen before is a reboot:
+ * reboots_seen++ and the settings are read in the same round. The first
+ * event read after init (or after the BMS clock went backwards, i.e. another
+ * device) only records a mark: the newest started event in that reply, or
+ * the BMS timestamp when it lists none. Events of other ids are ignored.
+ * Bound: a reboot is seen by the first round whose event read succeeds after
+ * the BMS logged it: within poll_period_ms + one round's transfer time (plus
+ * reply_timeout_ms per wake resend if the restarted BMS sleeps).
+ * A 0x11 reply that fails (CRC, layout, NACK, or a started event later than
+ * the BMS's own clock) is counted, retried like any other and, if it still
+ * fails, skipped for this round (event_reads_failed) while the round goes on:
+ * the measurements do not depend on it. An unanswered 0x11 fails the round
+ * like any other silence (the BMS is not talking at all).
+ * The old rule stays too: a lifetime counter going backwards means another
+ * (swapped) BMS: reboots_seen++ and the settings are read again at once.
  *
  * Decoding (deliberately unlike the ESP32 bridge of tinybms.md 6.4):
  *   - pack voltage / current are IEEE floats over two registers (low word at
@@ -54,6 +81,7 @@
 #define GW_TINY_SET_COUNT 21   /* 300..320 */
 #define GW_TINY_LIVE_FIRST 32
 #define GW_TINY_LIVE_COUNT 22  /* 32..53 */
+#define GW_TINY_EVENT_STARTED 0x61 /* "System started" (tinybms.md 4) */
 
 typedef struct gw_tiny_cfg {
     uint32_t poll_period_ms;       /* a round starts every period, default 1000 */
@@ -94,6 +122,8 @@ typedef struct gw_tiny_live {
     uint16_t detected_cells;       /* reg 53 */
     uint32_t soc_ppm;              /* regs 46-47 in 1e-6 % (100 % = 100000000) */
     int16_t internal_dc;           /* reg 48 */
+    uint32_t bms_time_s;           /* BMS timestamp of the last 0x11 reply */
+    uint32_t started_mark_s;       /* newest "System started" time seen (or the first mark) */
 } gw_tiny_live_t;
 
 /* Every malformed frame is counted here and dropped; it never reaches the pack. */
@@ -107,7 +137,9 @@ typedef struct gw_tiny_stats {
     uint32_t wake_resends;         /* resends after an unanswered request */
     uint32_t retries;              /* resends after a bad reply or NACK */
     uint32_t failures;             /* rounds that ended without data */
-    uint32_t reboots_seen;         /* lifetime counter went backwards */
+    uint32_t reboots_seen;         /* new "System started" event, or lifetime went backwards */
+    uint32_t event_reads;          /* 0x11 replies accepted */
+    uint32_t event_reads_failed;   /* rounds whose 0x11 read failed after retries (skipped) */
     uint32_t settings_reads;       /* settings replies accepted */
     uint32_t bad_settings;         /* settings replies with out-of-range values */
     uint32_t bytes_dropped;        /* noise outside any frame */
@@ -119,6 +151,7 @@ typedef enum gw_tiny_step {
     GW_TINY_STEP_CELLS,
     GW_TINY_STEP_LIVE,
     GW_TINY_STEP_DONE,
+    GW_TINY_STEP_EVENTS,           /* 0x11, first step of every round */
 } gw_tiny_step_t;
 
 typedef struct gw_tiny_driver {
@@ -138,6 +171,8 @@ typedef struct gw_tiny_driver {
     bool settings_due;
     bool urgent_round;             /* start the next round as soon as the line is free */
     bool have_lifetime;
+    bool events_primed;            /* started_mark_s holds a mark */
+    bool have_bms_time;
     uint64_t deadline_ms;
     uint64_t round_start_ms;
     uint64_t bus_free_ms;
@@ -161,8 +196,10 @@ typedef struct gw_tiny_driver {
  *  - A settings read that is NACKed (after retries) leaves the settings
  *    invalid until settings_refresh_ms and the round goes on with the live
  *    data: a BMS that refuses them still reports its measurements.
- *  - A live reply whose lifetime counter is below the previous one means the
- *    BMS rebooted: reboots_seen++ and the settings are read again at once. */
+ *  - A new "System started" event in the 0x11 reply means the BMS rebooted,
+ *    and a live reply whose lifetime counter is below the previous one means
+ *    another BMS: either way reboots_seen++ and the settings are read again
+ *    at once (see "Reboot detection" above). */
 void gw_tiny_init(gw_tiny_driver_t *d, const gw_tiny_cfg_t *cfg, uint64_t now_ms);
 
 /* Call when the deadline passed or after rx(). Never blocks. Returns the
