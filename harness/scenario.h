@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "harness/expr.h"
+#include "sim/profile.h"
 
 #define BENCH_MAX_PACKS 16
 #define BENCH_MAX_EVENTS 64
@@ -41,10 +42,21 @@ typedef struct bench_bank_cfg {
 } bench_bank_cfg_t;
 
 typedef struct bench_system_cfg {
-    double charger_a;       /* charge the system could push, default 0 */
-    double load_a;          /* DC load, default 0 */
+    double charger_a;       /* charge the system could push, default 0; with a pv profile: its value at t = 0 */
+    double load_a;          /* load, default 0; with a load profile: its value at t = 0 */
     double ambient_c;       /* default 25 */
+    sim_profile_t pv;       /* `pv:` profile; kind NONE = the constant charger_a */
+    sim_profile_t load;     /* `load:` as a map; kind NONE = the constant load_a */
 } bench_system_cfg_t;
+
+/* The PV (charger) and load currents at t_s: the profile when one is set,
+ * else the plain number. Events `charger:` / `load:` replace the profile by a
+ * constant from their time on: bench_system_set_pv_a / _load_a do that on a
+ * copy of the system the runner keeps. (harness/scenario_system.c) */
+double bench_system_pv_a(const bench_system_cfg_t *s, double t_s);
+double bench_system_load_a(const bench_system_cfg_t *s, double t_s);
+void bench_system_set_pv_a(bench_system_cfg_t *s, double a);
+void bench_system_set_load_a(bench_system_cfg_t *s, double a);
 
 typedef enum bench_action {
     BENCH_ACT_TEMPERATURE = 1,  /* set pack (or one cell) temperature: value degC */

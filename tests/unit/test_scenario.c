@@ -331,6 +331,32 @@ static const mem_row_t mem_rows[] = {
     {HEAD "system:\n  charger: nan\n" EXPECT_OK,
      "m.yaml:8:12: expected a number for 'charger', got 'nan'"},
     {HEAD "system:\n" EXPECT_OK, NULL},
+    /* PV and load profiles */
+    {HEAD "system:\n  pv: {profile: night, a: 1}\n" EXPECT_OK,
+     "m.yaml:8:17: unknown profile 'night' in pv (expected one of: constant, ramp, day)"},
+    {HEAD "system:\n  pv: {profile: constant, peak_a: 4}\n" EXPECT_OK,
+     "m.yaml:8:27: 'peak_a' does not apply to profile 'constant' (it takes: a)"},
+    {HEAD "system:\n  pv: {profile: constant}\n" EXPECT_OK,
+     "m.yaml:8:7: missing required key 'a' in pv"},
+    {HEAD "system:\n  pv: {a: 3}\n" EXPECT_OK,
+     "m.yaml:8:7: missing required key 'profile' in pv"},
+    {HEAD "system:\n  charger: 5\n  pv: {profile: constant, a: 3}\n" EXPECT_OK,
+     "m.yaml:9:3: give either 'charger' (a constant) or 'pv' (a profile), not both"},
+    {HEAD "system:\n  pv: {profile: day, peak_a: 40, sunrise: 20h, sunset: 6h}\n" EXPECT_OK,
+     "m.yaml:8:56: sunset must be after sunrise"},
+    {HEAD "system:\n  pv: {profile: day, peak_a: 40, sunset: 25h}\n" EXPECT_OK,
+     "m.yaml:8:42: sunset is a time of day, at most 24h (got '25h')"},
+    {HEAD "system:\n  load: {profile: ramp, from_a: 0, to_a: -4, over: 1h}\n" EXPECT_OK,
+     "m.yaml:8:42: to_a must be between 0 and 10000 (got -4)"},
+    {HEAD "system:\n  load: {profile: ramp, to_a: 4}\n" EXPECT_OK,
+     "m.yaml:8:9: missing required key 'over' in load"},
+    {HEAD "system:\n  load: {profile: ramp, to_a: 4, over: soon}\n" EXPECT_OK,
+     "m.yaml:8:40: expected a duration for 'over' (like 90, 90s, 500ms, 10m, 1h30m), got 'soon'"},
+    {HEAD "system:\n  load: [1, 2]\n" EXPECT_OK,
+     "m.yaml:8:9: expected a number for 'load', got a list"},
+    {HEAD "system:\n  pv: 40\n" EXPECT_OK,
+     "m.yaml:8:7: expected a map for 'pv' (with keys: profile, a, from_a, to_a, over, peak_a, "
+     "sunrise, sunset), got a value"},
     {HEAD "expect:\n  - always: ccl_a >= 0\n    from: 30m\n    until: 10m\n",
      "m.yaml:10:12: until (10m) is before from (30m)"},
     {HEAD "expect:\n  - eventually: ccl_a == 0\n    by: 2h\n",
@@ -390,6 +416,56 @@ static const mem_row_t mem_rows[] = {
     {"{name: t", "m.yaml:2:1: YAML syntax error: did not find expected ',' or '}' while parsing "
                  "a flow mapping (line 1)"},
 };
+
+/* PV and load profiles: every shape, and the plain numbers still work. */
+static void test_scenario_system_profiles(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *system;
+        sim_profile_t pv, load;
+        double charger_a, load_a;
+    } rows[] = {
+        {"system:\n  charger: 50\n  load: 10\n", {0}, {0}, 50, 10},
+        {"system:\n  pv: {profile: day, peak_a: 40, sunrise: 6h, sunset: 20h}\n",
+         {.kind = SIM_PROFILE_DAY, .peak_a = 40, .sunrise_s = 6 * 3600.0, .sunset_s = 72000},
+         {0}, 0, 0},
+        {"system:\n  pv: {profile: day, peak_a: 12}\n",
+         {.kind = SIM_PROFILE_DAY, .peak_a = 12, .sunrise_s = 21600, .sunset_s = 64800},
+         {0}, 0, 0},
+        {"system:\n  pv: {profile: constant, a: 20}\n  load: {profile: constant, a: 7.5}\n",
+         {.kind = SIM_PROFILE_CONSTANT, .a_a = 20}, {.kind = SIM_PROFILE_CONSTANT, .a_a = 7.5},
+         20, 7.5},
+        {"system:\n  load: {profile: ramp, from_a: 5, to_a: 40, over: 2h}\n  charger: 3\n",
+         {0}, {.kind = SIM_PROFILE_RAMP, .from_a = 5, .to_a = 40, .over_s = 7200}, 3, 5},
+        {"system:\n  pv:\n    profile: ramp\n    to_a: 40\n    over: 90m\n",
+         {.kind = SIM_PROFILE_RAMP, .from_a = 0, .to_a = 40, .over_s = 5400}, {0}, 0, 0},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        char y[512], err[512] = "";
+        snprintf(y, sizeof(y), HEAD "%s" EXPECT_OK, rows[r].system);
+        if (!bench_scenario_load_mem("m.yaml", y, strlen(y), &sc, resolve, NULL, err,
+                                     sizeof(err))) {
+            fail_msg("row %zu: %s", r, err);
+        }
+        const sim_profile_t *got[2] = {&sc.system.pv, &sc.system.load};
+        const sim_profile_t *want[2] = {&rows[r].pv, &rows[r].load};
+        for (int k = 0; k < 2; k++) {
+            if (got[k]->kind != want[k]->kind || got[k]->a_a != want[k]->a_a ||
+                got[k]->from_a != want[k]->from_a || got[k]->to_a != want[k]->to_a ||
+                got[k]->over_s != want[k]->over_s || got[k]->peak_a != want[k]->peak_a ||
+                got[k]->sunrise_s != want[k]->sunrise_s || got[k]->sunset_s != want[k]->sunset_s) {
+                fail_msg("row %zu %s: kind %d a %g from %g to %g over %g peak %g rise %g set %g",
+                         r, k ? "load" : "pv", got[k]->kind, got[k]->a_a, got[k]->from_a,
+                         got[k]->to_a, got[k]->over_s, got[k]->peak_a, got[k]->sunrise_s,
+                         got[k]->sunset_s);
+            }
+        }
+        if (sc.system.charger_a != rows[r].charger_a || sc.system.load_a != rows[r].load_a) {
+            fail_msg("row %zu: charger %g load %g", r, sc.system.charger_a, sc.system.load_a);
+        }
+    }
+}
 
 static void test_scenario_inline_cases(void **state)
 {
@@ -465,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_scenario_bad_files_exact_errors),
         cmocka_unit_test(test_scenario_missing_file_reports_strerror),
         cmocka_unit_test(test_scenario_inline_cases),
+        cmocka_unit_test(test_scenario_system_profiles),
         cmocka_unit_test(test_scenario_buffer_with_nul_is_an_error_not_a_crash),
         cmocka_unit_test(test_scenario_parse_duration_table),
     };

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# Closed loop: PV/load profiles and the scenario's system over time; the scenario writer.
+bms_unit_test(NAME test_profile
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_profile.c
+          ${PROJECT_SOURCE_DIR}/harness/scenario_system.c
+  LIBS bms_sim m)
+target_include_directories(test_profile PRIVATE ${PROJECT_SOURCE_DIR})
