@@ -215,7 +215,7 @@ static int serve_stdio(emu_topband_t *e)
 
 int cmd_emulate(int argc, char **argv)
 {
-    static const bench_family_entry_t families[] = {{"tinybms", emulate_tinybms_main}, {"superb", emulate_superb_main}};
+    static const bench_family_entry_t families[] = {{"tinybms", emulate_tinybms_main}, {"superb", emulate_superb_main}, {"balancer", emulate_balancer_main}};
     int family_rc;
     if (bench_family_dispatch(argc, argv, families, sizeof families / sizeof families[0],
                               &family_rc)) {

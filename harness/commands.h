@@ -18,5 +18,6 @@ int decode_tinybms_main(int argc, char **argv);
 int decode_canopen_main(int argc, char **argv);
 int emulate_tinybms_main(int argc, char **argv);
 int emulate_superb_main(int argc, char **argv);
+int emulate_balancer_main(int argc, char **argv);
 
 #endif
