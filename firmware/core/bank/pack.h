@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define GW_MAX_PACKS 16
-#define GW_MAX_CELLS 32
+#define GW_MAX_CELLS 50
 #define GW_MAX_TEMPS 16
 
 /* A pack reading. Set by a BMS driver after a frame passed every check;
