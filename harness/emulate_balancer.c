@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate balancer --stdio`: balancer modules on sim cells, requests on stdin, replies on stdout. */
+/* `bmsbench emulate balancer --stdio`: balancer modules on sim cells over stdin/stdout. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -18,7 +18,7 @@
 
 #define BAL_CLI_CAPACITY_AH 100.0
 #define BAL_CLI_TEMP_C 25.0
-#define BAL_CLI_SOC_SD 0.005      /* cell-to-cell SOC spread (sd) */
+#define BAL_CLI_SOC_SD 0.005 /* cell-to-cell SOC spread (sd) */
 #define BAL_CLI_CAPACITY_SD 0.01
 #define BAL_CLI_DEFAULT_MODULES 8 /* the controller's default `zellen` (B.9) */
 /* A line end is a pause longer than the resync gap: a half-typed request
@@ -38,31 +38,30 @@ typedef struct bal_opts {
 
 static void print_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: bmsbench emulate balancer --stdio [--modules N] [--soc PCT] [--seed N]\n"
-            "\n"
-            "Answer the devicplan BMS Controller's balancer bus (300 baud ASCII) as a row\n"
-            "of balancer modules would, one per cell, at addresses 01..N. A request is 4\n"
-            "characters, address then command: 05 cell mV, 02 cell degC, 03 load-resistor\n"
-            "degC, 04 uptime s, 06 software version. The addressed module's reply line\n"
-            "(\"3291\\r\\n\") is written to stdout as soon as the request is complete; other\n"
-            "commands and addresses get no reply. Exits 0 at end of input.\n"
-            "\n"
-            "Virtual time starts at 0: each input character takes one character time at\n"
-            "300 baud (33.3 ms); a line end is a 100 ms pause, which drops a half-received\n"
-            "request (newlines between requests are harmless). Every 1 s the cells and the\n"
-            "modules advance: above 3.45 V a module bleeds its cell through a 10 ohm load\n"
-            "resistor, which heats up; uptime counts this virtual time.\n"
-            "\n"
-            "  --stdio          talk over stdin/stdout\n"
-            "  --modules N      modules at addresses 01..N, 1..50 (default 8)\n"
-            "  --soc PCT        state of charge of every cell, 0..100 (default 50)\n"
-            "  --seed N         seed of the small cell-to-cell variation (default 1)\n"
-            "  -h, --help       show this help\n"
-            "\n"
-            "Examples:\n"
-            "  printf '0105\\n0102\\n0106\\n' | bmsbench emulate balancer --stdio\n"
-            "  printf '5005' | bmsbench emulate balancer --stdio --modules 50 --soc 100\n");
+    fprintf(f, "Usage: bmsbench emulate balancer --stdio [--modules N] [--soc PCT] [--seed N]\n"
+               "\n"
+               "Answer the devicplan BMS Controller's balancer bus (300 baud ASCII) as a row\n"
+               "of balancer modules would, one per cell, at addresses 01..N. A request is 4\n"
+               "characters, address then command: 05 cell mV, 02 cell degC, 03 load-resistor\n"
+               "degC, 04 uptime s, 06 software version. The addressed module's reply line\n"
+               "(\"3291\\r\\n\") is written to stdout as soon as the request is complete; other\n"
+               "commands and addresses get no reply. Exits 0 at end of input.\n"
+               "\n"
+               "Virtual time starts at 0: each input character takes one character time at\n"
+               "300 baud (33.3 ms); a line end is a 100 ms pause, which drops a half-received\n"
+               "request (newlines between requests are harmless). Every 1 s the cells and the\n"
+               "modules advance: above 3.45 V a module bleeds its cell through a 10 ohm load\n"
+               "resistor, which heats up; uptime counts this virtual time.\n"
+               "\n"
+               "  --stdio          talk over stdin/stdout\n"
+               "  --modules N      modules at addresses 01..N, 1..50 (default 8)\n"
+               "  --soc PCT        state of charge of every cell, 0..100 (default 50)\n"
+               "  --seed N         seed of the small cell-to-cell variation (default 1)\n"
+               "  -h, --help       show this help\n"
+               "\n"
+               "Examples:\n"
+               "  printf '0105\\n0102\\n0106\\n' | bmsbench emulate balancer --stdio\n"
+               "  printf '5005' | bmsbench emulate balancer --stdio --modules 50 --soc 100\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)

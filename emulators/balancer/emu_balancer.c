@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Balancer-module emulator: request framing, replies, collisions, balancing model (see emu_balancer.h). */
+/* Balancer-module emulator: framing, replies, collisions, balancing model (see emu_balancer.h). */
 #include "emulators/balancer/emu_balancer.h"
 
 #include <math.h>
@@ -237,8 +237,7 @@ static size_t module_reply(emu_balancer_t *e, emu_bal_module_t *m, int cmd, uint
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-static uint64_t module_start_us(const emu_balancer_t *e, const emu_bal_module_t *m,
-                                uint64_t end_us)
+static uint64_t module_start_us(const emu_balancer_t *e, const emu_bal_module_t *m, uint64_t end_us)
 {
     uint64_t slow_us = (m->faults & EMU_BAL_F_SLOW) != 0 ? (uint64_t)m->slow_ms * 1000u : 0;
     return end_us + e->turnaround_us + slow_us;
@@ -353,7 +352,8 @@ static void answer(emu_balancer_t *e, uint8_t address, int cmd, uint64_t end_us)
         first_us = s[i].start_us < first_us ? s[i].start_us : first_us;
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t skew = (s[i].start_us - first_us) / EMU_BAL_BIT_US + i * EMU_BAL_COLLISION_SKEW_BITS;
+        uint64_t skew =
+            (s[i].start_us - first_us) / EMU_BAL_BIT_US + i * EMU_BAL_COLLISION_SKEW_BITS;
         s[i].skew_bits = skew > BAL_MAX_SKEW_BITS ? BAL_MAX_SKEW_BITS : (uint32_t)skew;
     }
     uint8_t line[EMU_BAL_MAX_REPLY];

@@ -32,25 +32,25 @@
 #ifndef EMU_BALANCER_H
 #define EMU_BALANCER_H
 
+#include "sim/battery.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/battery.h"
 
 #define EMU_BAL_MAX_MODULES 50
-#define EMU_BAL_MAX_REPLY 32         /* longest reply (a collision) fits */
+#define EMU_BAL_MAX_REPLY 32 /* longest reply (a collision) fits */
 #define EMU_BAL_REQUEST_LEN 4
 #define EMU_BAL_BAUD 300u
-#define EMU_BAL_BIT_US 3333u         /* one bit at 300 baud */
-#define EMU_BAL_CHAR_US 33333u       /* 10 bits (start, 8 data, stop) */
+#define EMU_BAL_BIT_US 3333u                  /* one bit at 300 baud */
+#define EMU_BAL_CHAR_US 33333u                /* 10 bits (start, 8 data, stop) */
 #define EMU_BAL_GAP_US (2u * EMU_BAL_CHAR_US) /* longer silence resyncs the framing */
-#define EMU_BAL_TURNAROUND_US 20000u /* default request end to reply start */
+#define EMU_BAL_TURNAROUND_US 20000u          /* default request end to reply start */
 
-#define EMU_BAL_THRESHOLD_V 3.45     /* default balancing threshold */
-#define EMU_BAL_R_LOAD_OHM 10.0      /* default load resistor */
-#define EMU_BAL_R_TH_K_PER_W 40.0    /* resistor (+ DS18B20) to ambient */
-#define EMU_BAL_TAU_S 300.0          /* resistor thermal time constant */
-#define EMU_BAL_VERSION 148          /* reply to 06 (B.5: 147 and 148 seen) */
+#define EMU_BAL_THRESHOLD_V 3.45  /* default balancing threshold */
+#define EMU_BAL_R_LOAD_OHM 10.0   /* default load resistor */
+#define EMU_BAL_R_TH_K_PER_W 40.0 /* resistor (+ DS18B20) to ambient */
+#define EMU_BAL_TAU_S 300.0       /* resistor thermal time constant */
+#define EMU_BAL_VERSION 148       /* reply to 06 (B.5: 147 and 148 seen) */
 /* Two modules answering together: both pull the shared open-collector line
  * low (wired AND of the bit streams), the second one this many bit times
  * later (their RC clocks and turnarounds never match exactly). */
@@ -85,26 +85,26 @@ typedef struct emu_bal_values {
 } emu_bal_values_t;
 
 typedef struct emu_bal_module {
-    sim_cell_t *cell;          /* NULL: no module at this address (set by attach) */
-    const double *ambient_c;   /* air around the resistor; NULL: the cell's own temperature */
-    double threshold_v;        /* balancing threshold (EMU_BAL_THRESHOLD_V; settable) */
-    double r_load_ohm;         /* load resistor (EMU_BAL_R_LOAD_OHM; settable) */
-    int32_t version;           /* reply to 06 (EMU_BAL_VERSION; settable) */
-    double res_temp_c;         /* load-resistor temperature (read-only; model state) */
-    bool balancing;            /* resistor connected after the last tick (read-only) */
-    uint64_t uptime_us;        /* since attach or reboot (read-only) */
-    unsigned faults;           /* EMU_BAL_F_* (emu_bal_set_faults) */
+    sim_cell_t *cell;        /* NULL: no module at this address (set by attach) */
+    const double *ambient_c; /* air around the resistor; NULL: the cell's own temperature */
+    double threshold_v;      /* balancing threshold (EMU_BAL_THRESHOLD_V; settable) */
+    double r_load_ohm;       /* load resistor (EMU_BAL_R_LOAD_OHM; settable) */
+    int32_t version;         /* reply to 06 (EMU_BAL_VERSION; settable) */
+    double res_temp_c;       /* load-resistor temperature (read-only; model state) */
+    bool balancing;          /* resistor connected after the last tick (read-only) */
+    uint64_t uptime_us;      /* since attach or reboot (read-only) */
+    unsigned faults;         /* EMU_BAL_F_* (emu_bal_set_faults) */
     uint32_t slow_ms;
-    bool have_snapshot;        /* STUCK values taken (private) */
+    bool have_snapshot; /* STUCK values taken (private) */
     emu_bal_values_t snapshot;
-    uint8_t also_address;      /* 0, or a second address this module answers at (duplicate) */
-    uint32_t requests, replies;/* addressed to it / answered (read-only) */
+    uint8_t also_address;       /* 0, or a second address this module answers at (duplicate) */
+    uint32_t requests, replies; /* addressed to it / answered (read-only) */
 } emu_bal_module_t;
 
 typedef struct emu_balancer {
     emu_bal_module_t mods[EMU_BAL_MAX_MODULES]; /* index = address - 1 */
-    uint32_t turnaround_us;    /* EMU_BAL_TURNAROUND_US; settable */
-    uint64_t rng_state;        /* for garbage bytes */
+    uint32_t turnaround_us;                     /* EMU_BAL_TURNAROUND_US; settable */
+    uint64_t rng_state;                         /* for garbage bytes */
     /* request assembly (private) */
     uint8_t rx[EMU_BAL_REQUEST_LEN];
     size_t rx_len;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the balancer-module emulator: B.11 vectors, framing, balancing, faults, collisions. */
+/* Unit tests of the balancer emulator: B.11 vectors, framing, balancing, faults, collisions. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -399,7 +399,8 @@ static void test_emu_balancer_random_bytes_never_crash(void **state)
         for (size_t k = 0; k < n; k++) {
             /* Mostly digits, so that many frames are valid requests. */
             double u = sim_rng_uniform(&rng);
-            chunk[k] = u < 0.8 ? (uint8_t)('0' + (int)(u * 12.5)) : (uint8_t)((int)(u * 1000.0) & 0xFF);
+            chunk[k] =
+                u < 0.8 ? (uint8_t)('0' + (int)(u * 12.5)) : (uint8_t)((int)(u * 1000.0) & 0xFF);
         }
         t += (uint64_t)(sim_rng_uniform(&rng) * 100000.0);
         emu_bal_feed(&fx.emu, chunk, n, t);
@@ -419,7 +420,7 @@ static void test_emu_balancer_random_bytes_never_crash(void **state)
     assert_true(e->bad_requests > 0 && e->unknown_commands > 0 && e->fragments > 0 &&
                 e->collisions > 0);
     assert_true(e->requests >= e->bad_requests + e->unknown_commands + e->no_module);
-    assert_string_equal(reply_str("0705", t + T0_US), "0\r\n");   /* NaN reads 0 mV */
+    assert_string_equal(reply_str("0705", t + T0_US), "0\r\n"); /* NaN reads 0 mV */
     assert_string_equal(reply_str("0802", t + 2 * T0_US), "127\r\n");
 }
 
