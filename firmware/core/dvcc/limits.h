@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Room for one reason text incl. its NUL ("CCL 100.0 A: pack 16 cell 32 at 3.48 V" is 38). */
+#define GW_WHY_LEN 48
+
 /* The 0x35A pairs in wire order (byte 0 bits 0-1 first). */
 typedef enum gw_alarm_id {
     GW_AL_GENERAL = 0,
@@ -42,6 +45,13 @@ typedef struct gw_limits {
     uint8_t packs_blocking_discharge;
     const char *ccl_reason;        /* static string: why CCL has its value */
     const char *dcl_reason;
+    /* Added: the full explanation of each limit, NUL-terminated, e.g.
+     * "CCL 12.5 A: cell 7 at 3.48 V". Filled by the DVCC engine; empty
+     * ("") when the baseline decided. ccl_reason/dcl_reason stay short
+     * static categories so a change of cause is a pointer compare. */
+    char cvl_why[GW_WHY_LEN];
+    char ccl_why[GW_WHY_LEN];
+    char dcl_why[GW_WHY_LEN];
 } gw_limits_t;
 
 #endif

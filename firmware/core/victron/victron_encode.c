@@ -220,6 +220,34 @@ static void enc_capacity(gw_can_frame_t *f, const gw_bank_t *b)
     put_u16(&f->data[0], clamp_u16(div_round(mah, 1000)));
 }
 
+/* Pylon protection/alarm bits from one row of pairs (alarms or warnings). */
+static void pylon_bits(const uint8_t pairs[GW_AL_COUNT], uint8_t *lo, uint8_t *hi)
+{
+    bool a[GW_AL_COUNT];
+    for (int i = 0; i < GW_AL_COUNT; i++) {
+        a[i] = pairs[i] == GW_PAIR_ACTIVE;
+    }
+    *lo = (uint8_t)((a[GW_AL_HIGH_VOLTAGE] ? 0x02u : 0u) | (a[GW_AL_LOW_VOLTAGE] ? 0x04u : 0u) |
+                    (a[GW_AL_HIGH_TEMP] || a[GW_AL_HIGH_TEMP_CHARGE] ? 0x08u : 0u) |
+                    (a[GW_AL_LOW_TEMP] || a[GW_AL_LOW_TEMP_CHARGE] ? 0x10u : 0u) |
+                    (a[GW_AL_HIGH_DISCHARGE_CURRENT] ? 0x80u : 0u));
+    *hi = (uint8_t)((a[GW_AL_HIGH_CHARGE_CURRENT] ? 0x01u : 0u) |
+                    (a[GW_AL_BMS_INTERNAL] ? 0x08u : 0u));
+}
+
+void gw_victron_encode_359(const gw_limits_t *lim, uint8_t modules, gw_can_frame_t *out)
+{
+    if (lim == NULL || out == NULL) {
+        return;
+    }
+    new_frame(out, GW_VIC_PROTECT);
+    pylon_bits(lim->alarm, &out->data[0], &out->data[1]);
+    pylon_bits(lim->warning, &out->data[2], &out->data[3]);
+    out->data[4] = modules;
+    out->data[5] = 'P';
+    out->data[6] = 'N';
+}
+
 size_t gw_victron_encode(const gw_bank_t *bank, const gw_limits_t *lim,
                          const gw_victron_ident_t *id, gw_can_frame_t *out, size_t cap)
 {
