@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include "sim/rng.h"
 
-#define SIM_MAX_CELLS 32
+#define SIM_MAX_CELLS 50   /* a balancer bus carries up to 50 cells in one string */
 #define SIM_MAX_PACKS 16
 
 typedef struct sim_cell {
