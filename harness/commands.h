@@ -12,10 +12,12 @@ int cmd_list(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_emulate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 /* Per-family entry points, argv[0] = the family word ("tinybms", ...). */
 int decode_tinybms_main(int argc, char **argv);
 int decode_canopen_main(int argc, char **argv);
+int decode_balancer_main(int argc, char **argv);
 int emulate_tinybms_main(int argc, char **argv);
 int emulate_superb_main(int argc, char **argv);
 int emulate_balancer_main(int argc, char **argv);

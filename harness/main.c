@@ -21,6 +21,7 @@ static const command_t commands[] = {
     {"decode", cmd_decode, "decode a Topband RS485 frame or a Victron CAN frame"},
     {"emulate", cmd_emulate, "run a BMS emulator (--stdio)"},
     {"bench", cmd_bench, "measure simulator speed (24 h of a 4-pack bank)"},
+    {"fuzz", cmd_fuzz, "run random scenarios and check the safety invariants"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
