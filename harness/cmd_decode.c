@@ -658,7 +658,7 @@ static int decode_topband(int argc, char **argv, bool json)
 
 int cmd_decode(int argc, char **argv)
 {
-    static const bench_family_entry_t families[] = {{"tinybms", decode_tinybms_main}, {"canopen", decode_canopen_main}};
+    static const bench_family_entry_t families[] = {{"tinybms", decode_tinybms_main}, {"canopen", decode_canopen_main}, {"balancer", decode_balancer_main}};
     int family_rc;
     if (bench_family_dispatch(argc, argv, families, sizeof families / sizeof families[0],
                               &family_rc)) {
