@@ -18,7 +18,6 @@ int cmd_fuzz(int argc, char **argv);
 int decode_tinybms_main(int argc, char **argv);
 int decode_canopen_main(int argc, char **argv);
 int decode_balancer_main(int argc, char **argv);
-int decode_balancer_main(int argc, char **argv);
 int emulate_tinybms_main(int argc, char **argv);
 int emulate_superb_main(int argc, char **argv);
 int emulate_balancer_main(int argc, char **argv);
