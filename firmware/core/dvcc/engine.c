@@ -314,6 +314,11 @@ static void fail_safe(gw_engine_t *e, const gw_bank_t *b, bool startup_done, uin
     bool alarm = startup_done || e->had_data;
     uint32_t cells = pr->cell_count ? pr->cell_count : FALLBACK_CELLS;
 
+    for (int i = 0; i < GW_AL_COUNT; i++) {
+        out->alarm[i] = out->warning[i] = GW_PAIR_OK;
+    }
+    out->alarm[GW_AL_CONTACTOR] = out->warning[GW_AL_CONTACTOR] = GW_PAIR_UNSUPPORTED;
+    out->alarm[GW_AL_SHORT_CIRCUIT] = out->warning[GW_AL_SHORT_CIRCUIT] = GW_PAIR_UNSUPPORTED;
     out->ccl_da = 0;
     out->dcl_da = 0;
     out->cvl_dv = e->last_cvl_dv ? e->last_cvl_dv : clamp_u16((uint64_t)cells * pr->cvl_cell_mv / 100u);
@@ -935,6 +940,7 @@ static void rate_limit(const gw_profile_t *pr, gw_rate_t *r, cand_t *c, uint32_t
         r->recovering = false;
         r->ramping = true;
         r->ramp_ms = now_ms;
+        r->ramp_base_da = r->value_da;
     } else if (!r->ramping) {
         if (now_ms - r->last_change_ms < pr->rise_interval_ms) {
             c->da = r->value_da;
@@ -947,15 +953,13 @@ static void rate_limit(const gw_profile_t *pr, gw_rate_t *r, cand_t *c, uint32_t
         }
         r->ramping = true;
         r->ramp_ms = now_ms;
+        r->ramp_base_da = r->value_da;
     }
-    /* Ramping: at least 0.1 A per cycle so a slow caller still gets there. */
-    uint64_t inc = (uint64_t)pr->ramp_da_per_s * (now_ms - r->ramp_ms) / 1000u;
-    if (inc == 0) {
-        inc = 1;
+    /* Ramping from where it started, so short cycles lose no rounding. */
+    uint64_t v = r->ramp_base_da + (uint64_t)pr->ramp_da_per_s * (now_ms - r->ramp_ms) / 1000u;
+    if (v != r->value_da) {
+        r->last_change_ms = now_ms;
     }
-    uint64_t v = (uint64_t)r->value_da + inc;
-    r->ramp_ms = now_ms;
-    r->last_change_ms = now_ms;
     if (v >= want) {
         r->value_da = want;
         r->ramping = false;
@@ -1053,6 +1057,9 @@ void gw_engine_compute(gw_engine_t *e, const gw_bank_t *bank, const gw_pack_t *p
         return;
     }
     bool held = implausible || now_ms < e->suspect_until_ms;
+    if (held && hc.n == 0) {
+        f_str(&hc, "reading jumped"); /* a jump in an earlier cycle, still suspect */
+    }
     if (held) {
         e->counters.implausible++;
     }

@@ -105,7 +105,8 @@ typedef struct gw_rate {
     bool recovering;           /* candidate above threshold, hold running */
     uint64_t recover_since_ms;
     bool ramping;
-    uint64_t ramp_ms;          /* time of the last ramp step */
+    uint64_t ramp_ms;          /* when the ramp started */
+    uint16_t ramp_base_da;     /* value it started from */
 } gw_rate_t;
 
 /* What one pack looked like at its last reading (private, for jumps). */
