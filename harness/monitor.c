@@ -22,6 +22,7 @@ enum {
     GX_ID_LIMITS = 0x351,
     GX_ID_SOC = 0x355,
     GX_ID_MEAS = 0x356,
+    GX_ID_PYLON = 0x359,
     GX_ID_ALARMS = 0x35A,
     GX_ID_REQUEST = 0x35C,
     GX_ID_MANUF = 0x35E,
@@ -51,6 +52,7 @@ static const gx_frame_def_t gx_frames[] = {
     {GX_ID_LIMITS, 6, "limits"},
     {GX_ID_SOC, 4, "soc_soh"},
     {GX_ID_MEAS, 6, "measurements"},
+    {GX_ID_PYLON, 4, "pylon_flags"},
     {GX_ID_ALARMS, 8, "alarms"},
     {GX_ID_REQUEST, 1, "requests"},
     {GX_ID_MANUF, 1, "manufacturer"},
@@ -82,6 +84,34 @@ const char *const bench_gx_alarm_names[BENCH_GX_ALARMS] = {
     "bms_internal",
     "cell_imbalance",
 };
+
+const char *const bench_pylon_flag_names[BENCH_PYLON_NFLAGS] = {
+    "protection_over_voltage",   "protection_under_voltage",   "protection_over_temperature",
+    "protection_under_temperature", "protection_discharge_over_current",
+    "protection_charge_over_current", "protection_system_error", "alarm_high_voltage",
+    "alarm_low_voltage",         "alarm_high_temperature",     "alarm_low_temperature",
+    "alarm_discharge_high_current", "alarm_charge_high_current",
+    "alarm_internal_communication",
+};
+
+/* Where each 0x359 flag sits (A.4), in bench_pylon_flag_t order. */
+static const struct {
+    uint8_t byte, bit;
+} pylon_bits[BENCH_PYLON_NFLAGS] = {
+    {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 7}, {1, 0}, {1, 3},
+    {2, 1}, {2, 2}, {2, 3}, {2, 4}, {2, 7}, {3, 0}, {3, 3},
+};
+
+static uint32_t pylon_decode(const uint8_t *d)
+{
+    uint32_t flags = 0;
+    for (unsigned i = 0; i < BENCH_PYLON_NFLAGS; i++) {
+        if ((d[pylon_bits[i].byte] >> pylon_bits[i].bit) & 1u) {
+            flags |= 1u << i;
+        }
+    }
+    return flags;
+}
 
 /* Pair values of 0x35A (A.3), indexed by the 2-bit value. */
 static const char *const gx_pair_names[4] = {"unsupported", "active", "ok", "reserved"};
@@ -223,6 +253,13 @@ static void gx_decode(bench_gx_t *gx, uint32_t id, uint8_t len, const uint8_t *d
         gx->max_cell_v = get_u16le(&d[2]) / 1000.0;
         gx->min_temp_c = (double)get_u16le(&d[4]) - 273.0;
         gx->max_temp_c = (double)get_u16le(&d[6]) - 273.0;
+        break;
+    case GX_ID_PYLON:
+        gx->seen_359 = true;
+        memcpy(gx->pylon_raw, d, sizeof gx->pylon_raw);
+        gx->pylon_flags = pylon_decode(d);
+        gx->pylon_modules = len >= 5 ? d[4] : 0;
+        copy_text(gx->pylon_tag, sizeof gx->pylon_tag, &d[5], len >= 7 ? 2 : 0);
         break;
     case GX_ID_MIN_V_ID:
         copy_text(gx->min_v_id, sizeof gx->min_v_id, d, len);
@@ -447,6 +484,19 @@ static void describe_fields(desc_t *d, uint32_t id, uint8_t len, const uint8_t *
     case GX_ID_FAMILY:
         d_text(d, "text", b, len);
         break;
+    case GX_ID_PYLON: {
+        uint32_t flags = pylon_decode(b);
+        for (unsigned i = 0; i < BENCH_PYLON_NFLAGS; i++) {
+            d_bool(d, bench_pylon_flag_names[i], (flags >> i) & 1u);
+        }
+        if (len >= 5) {
+            d_fixed(d, "modules", b[4], 0);
+        }
+        if (len >= 7) {
+            d_text(d, "tag", &b[5], 2);
+        }
+        break;
+    }
     case GX_ID_MODULES:
         d_fixed(d, "modules_online", get_u16le(&b[0]), 0);
         d_fixed(d, "modules_blocking_charge", get_u16le(&b[2]), 0);

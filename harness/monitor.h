@@ -13,6 +13,29 @@
 /* Alarm/warning pair names in 0x35A order, e.g. "high_voltage". */
 extern const char *const bench_gx_alarm_names[BENCH_GX_ALARMS];
 
+/* 0x359 flags (Pylon LV CAN protocol V1.2, victron_canbms.md A.4), one bit each in
+ * bench_gx_t.pylon_flags. Protections are bytes 0-1, alarms (warnings) bytes 2-3. */
+typedef enum bench_pylon_flag {
+    BENCH_PYLON_PROT_OVER_VOLTAGE = 0,  /* byte 0 bit 1 */
+    BENCH_PYLON_PROT_UNDER_VOLTAGE,     /* byte 0 bit 2 */
+    BENCH_PYLON_PROT_OVER_TEMP,         /* byte 0 bit 3 */
+    BENCH_PYLON_PROT_UNDER_TEMP,        /* byte 0 bit 4 */
+    BENCH_PYLON_PROT_DISCHARGE_OC,      /* byte 0 bit 7 */
+    BENCH_PYLON_PROT_CHARGE_OC,         /* byte 1 bit 0 */
+    BENCH_PYLON_PROT_SYSTEM_ERROR,      /* byte 1 bit 3 */
+    BENCH_PYLON_WARN_HIGH_VOLTAGE,      /* byte 2 bit 1 */
+    BENCH_PYLON_WARN_LOW_VOLTAGE,       /* byte 2 bit 2 */
+    BENCH_PYLON_WARN_HIGH_TEMP,         /* byte 2 bit 3 */
+    BENCH_PYLON_WARN_LOW_TEMP,          /* byte 2 bit 4 */
+    BENCH_PYLON_WARN_DISCHARGE_HC,      /* byte 2 bit 7 */
+    BENCH_PYLON_WARN_CHARGE_HC,         /* byte 3 bit 0 */
+    BENCH_PYLON_WARN_INTERNAL_COMM,     /* byte 3 bit 3 */
+    BENCH_PYLON_NFLAGS
+} bench_pylon_flag_t;
+
+/* Names in bench_pylon_flag_t order, e.g. "protection_over_voltage". */
+extern const char *const bench_pylon_flag_names[BENCH_PYLON_NFLAGS];
+
 typedef struct bench_gx {
     /* 0x351 */
     double cvl_v, ccl_a, dcl_a, dvl_v;
@@ -24,6 +47,12 @@ typedef struct bench_gx {
     uint8_t alarm[BENCH_GX_ALARMS], warning[BENCH_GX_ALARMS];
     /* 0x35C */
     uint8_t request_flags;
+    /* 0x359 (Pylontech protection/alarm flags, A.4): BENCH_PYLON_* bits */
+    bool seen_359;
+    uint32_t pylon_flags;
+    uint8_t pylon_raw[4];        /* bytes 0..3 as received (unused bits kept, for deviations) */
+    unsigned pylon_modules;      /* byte 4, when present */
+    char pylon_tag[3];           /* bytes 5..6 as sent ("PN" per the spec), "" when absent */
     /* 0x35E, 0x370/0x371, 0x382 (NUL-terminated) */
     char manufacturer[9], name[17], family[9];
     /* 0x35F */
@@ -52,7 +81,8 @@ void bench_gx_init(bench_gx_t *gx);
  * id carries SocketCAN flags: 29-bit (0x80000000), remote (0x40000000) and error
  * (0x20000000) frames are ignored (1), as Venus does. A raw DLC 9..15 counts as 8;
  * data NULL counts as no data. Minimum DLCs: Victron's check script (0x351 6, 0x355 4,
- * 0x356 6, 0x35A 8, 0x35F 6, 0x372/0x373 8, 0x374-0x377/0x379 2), text frames and 0x35C 1.
+ * 0x356 6, 0x35A 8, 0x35F 6, 0x372/0x373 8, 0x374-0x377/0x379 2), text frames and 0x35C 1;
+ * 0x359 4 (its four flag bytes; module count and "PN" are read when present).
  * frames counts every call, count_by_id every 11-bit frame (also unknown or malformed
  * ones); timing uses decoded 0x351 only. 0x373 temperatures: degC = K - 273. */
 int bench_gx_feed(bench_gx_t *gx, uint32_t id, uint8_t dlc, const uint8_t *data, uint64_t t_us);

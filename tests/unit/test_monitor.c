@@ -241,7 +241,7 @@ static void test_monitor_ignores_other_frames(void **state)
         0x8000035Au,
         0x40000351u, /* remote request */
         0x20000351u, /* error frame */
-        0x350, 0x359, 0x305, 0x000, 0x7FF,
+        0x350, 0x358, 0x305, 0x000, 0x7FF,
         0x1351, /* beyond 11 bits without a flag */
     };
     bench_gx_t gx;
@@ -435,6 +435,65 @@ static void test_monitor_describe_small_buffer(void **state)
     }
 }
 
+/* 0x359 Pylontech flags (A.4): each flag from its own byte and bit, unused
+ * bits ignored, module count and "PN" when present, short frames dropped. */
+static void test_monitor_pylon_flags_359(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t dlc;
+        uint8_t data[8];
+        int rc;
+        uint32_t flags;
+        unsigned modules;
+        const char *tag;
+    } rows[] = {
+        {8, {0x02, 0, 0, 0, 4, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_OVER_VOLTAGE, 4, "PN"},
+        {8, {0x04, 0, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_UNDER_VOLTAGE, 1, "PN"},
+        {8, {0x08, 0, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_OVER_TEMP, 1, "PN"},
+        {8, {0x10, 0, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_UNDER_TEMP, 1, "PN"},
+        {8, {0x80, 0, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_DISCHARGE_OC, 1, "PN"},
+        {8, {0, 0x01, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_CHARGE_OC, 1, "PN"},
+        {8, {0, 0x08, 0, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_PROT_SYSTEM_ERROR, 1, "PN"},
+        {8, {0, 0, 0x02, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_HIGH_VOLTAGE, 1, "PN"},
+        {8, {0, 0, 0x04, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_LOW_VOLTAGE, 1, "PN"},
+        {8, {0, 0, 0x08, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_HIGH_TEMP, 1, "PN"},
+        {8, {0, 0, 0x10, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_LOW_TEMP, 1, "PN"},
+        {8, {0, 0, 0x80, 0, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_DISCHARGE_HC, 1, "PN"},
+        {8, {0, 0, 0, 0x01, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_CHARGE_HC, 1, "PN"},
+        {8, {0, 0, 0, 0x08, 1, 'P', 'N', 0}, 0, 1u << BENCH_PYLON_WARN_INTERNAL_COMM, 1, "PN"},
+        /* unused bits (byte 0 bits 0,5,6; byte 1 bit 7 as Battery-Emulator sends FAULT) */
+        {8, {0x61, 0x80, 0x61, 0x80, 2, 'P', 'Y', 0}, 0, 0, 2, "PY"},
+        /* everything the spec defines */
+        {8, {0x9E, 0x09, 0x9E, 0x09, 16, 'P', 'N', 0}, 0, (1u << BENCH_PYLON_NFLAGS) - 1, 16, "PN"},
+        /* minimum: the four flag bytes; no modules, no tag */
+        {4, {0x02, 0, 0, 0}, 0, 1u << BENCH_PYLON_PROT_OVER_VOLTAGE, 0, ""},
+        {5, {0, 0, 0, 0, 3}, 0, 0, 3, ""},
+        {3, {0x02, 0, 0}, -1, 0, 0, ""},
+        {0, {0}, -1, 0, 0, ""},
+    };
+    for (size_t i = 0; i < ROWS(rows); i++) {
+        bench_gx_t gx;
+        bench_gx_init(&gx);
+        CHECK_INT(i, "rc", bench_gx_feed(&gx, 0x359, rows[i].dlc, rows[i].data, 10), rows[i].rc);
+        CHECK_INT(i, "seen_359", gx.seen_359, rows[i].rc == 0);
+        CHECK_INT(i, "flags", gx.pylon_flags, rows[i].flags);
+        CHECK_INT(i, "modules", gx.pylon_modules, rows[i].modules);
+        CHECK_STR(i, "tag", gx.pylon_tag, rows[i].tag);
+        CHECK_INT(i, "frames_malformed", gx.frames_malformed, rows[i].rc == -1);
+    }
+    /* Describe: every flag by name, JSON and text. */
+    char out[1024];
+    static const uint8_t ov_chg_oc[8] = {0x02, 0x01, 0x10, 0x00, 4, 'P', 'N', 0};
+    assert_int_equal(bench_victron_describe(0x359, 8, ov_chg_oc, true, out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"protection_over_voltage\": true"));
+    assert_non_null(strstr(out, "\"protection_charge_over_current\": true"));
+    assert_non_null(strstr(out, "\"alarm_low_temperature\": true"));
+    assert_non_null(strstr(out, "\"modules\": 4, \"tag\": \"PN\""));
+    assert_null(strstr(out, "protection_under_voltage\": true"));
+    assert_int_equal(bench_victron_describe(0x359, 3, ov_chg_oc, false, out, sizeof out), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_monitor_describe_text),
         cmocka_unit_test(test_monitor_describe_rejects),
         cmocka_unit_test(test_monitor_describe_small_buffer),
+        cmocka_unit_test(test_monitor_pylon_flags_359),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
