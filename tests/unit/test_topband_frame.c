@@ -538,7 +538,7 @@ static void test_topband_frame_decode_analog_limits(void **state)
     ROW("one byte less than announced", 0x21, extra, -1, GW_TB_E_LAYOUT);
     ROW("M = 0", 0x21, m, 0, GW_TB_E_RANGE);
     ROW("M = 32", 0x21, m, 32, GW_TB_OK);
-    ROW("M = 33", 0x21, m, 33, GW_TB_E_RANGE);
+    ROW("M = GW_MAX_CELLS + 1", 0x21, m, GW_MAX_CELLS + 1, GW_TB_E_RANGE);
     ROW("M = 1", 0x21, m, 1, GW_TB_E_RANGE); /* 52.80 V from one cell is impossible */
     ROW("N = 0", 0x21, n, 0, GW_TB_OK);
     ROW("N = 16", 0x21, n, 16, GW_TB_OK);
