@@ -7,3 +7,7 @@ bms_unit_test(NAME test_engine
           ${ENGINE_CORE_DIR}/dvcc/engine.c ${ENGINE_CORE_DIR}/dvcc/profile.c
           ${ENGINE_CORE_DIR}/bank/bank.c ${ENGINE_CORE_DIR}/victron/victron_encode.c)
 target_include_directories(test_engine PRIVATE ${ENGINE_CORE_DIR})
+
+bms_unit_test(NAME test_gw_config_text
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_gw_config_text.c
+  LIBS gw_app)

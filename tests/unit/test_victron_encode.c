@@ -340,6 +340,45 @@ static void test_victron_small_buffer_returns_zero(void **state)
     assert_int_equal(gw_victron_encode(&b, &lim, &id, NULL, 100), 0);
 }
 
+/* 0x359 (Pylon V1.2, A.4): protection/alarm bits follow the 0x35A pairs. */
+static void test_victron_359_from_pairs(void **state)
+{
+    (void)state;
+    static const struct {
+        int id;
+        bool warning;
+        const char *expect;
+    } rows[] = {
+        {-1, false, "359#0000000003504E00"},
+        {GW_AL_HIGH_VOLTAGE, false, "359#0200000003504E00"},
+        {GW_AL_LOW_VOLTAGE, false, "359#0400000003504E00"},
+        {GW_AL_HIGH_TEMP, false, "359#0800000003504E00"},
+        {GW_AL_HIGH_TEMP_CHARGE, false, "359#0800000003504E00"},
+        {GW_AL_LOW_TEMP, false, "359#1000000003504E00"},
+        {GW_AL_LOW_TEMP_CHARGE, false, "359#1000000003504E00"},
+        {GW_AL_HIGH_DISCHARGE_CURRENT, false, "359#8000000003504E00"},
+        {GW_AL_HIGH_CHARGE_CURRENT, false, "359#0001000003504E00"},
+        {GW_AL_BMS_INTERNAL, false, "359#0008000003504E00"},
+        {GW_AL_CELL_IMBALANCE, false, "359#0000000003504E00"},
+        {GW_AL_HIGH_VOLTAGE, true, "359#0000020003504E00"},
+        {GW_AL_HIGH_CHARGE_CURRENT, true, "359#0000000103504E00"},
+        {GW_AL_BMS_INTERNAL, true, "359#0000000803504E00"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        gw_limits_t lim;
+        memset(&lim, 0, sizeof(lim));
+        for (int k = 0; k < GW_AL_COUNT; k++) {
+            lim.alarm[k] = lim.warning[k] = GW_PAIR_OK;
+        }
+        if (rows[i].id >= 0) {
+            (rows[i].warning ? lim.warning : lim.alarm)[rows[i].id] = GW_PAIR_ACTIVE;
+        }
+        gw_can_frame_t f;
+        gw_victron_encode_359(&lim, 3, &f);
+        expect_frame((int)i, &f, rows[i].expect);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_victron_text_fields),
         cmocka_unit_test(test_victron_invalid_bank_has_no_ids),
         cmocka_unit_test(test_victron_small_buffer_returns_zero),
+        cmocka_unit_test(test_victron_359_from_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
