@@ -376,6 +376,8 @@ static void phys_tick(void *ctx, uint64_t now_us)
     bench_world_t *w = ctx;
     double now_s = (double)now_us / 1e6;
     double dt = now_s - w->last_phys_s;
+    w->charger.charge_avail_a = bench_system_pv_a(&w->sys, now_s);
+    w->charger.load_a = bench_system_load_a(&w->sys, now_s);
     double current = sim_charger_decide(&w->charger, &w->bank, now_us);
     if (dt > 0) {
         sim_bank_step(&w->bank, dt, current);
@@ -549,8 +551,14 @@ static void run_event(void *ctx, uint64_t now_us)
         }
     }
     switch (ev->action) {
-    case BENCH_ACT_CHARGER: w->charger.charge_avail_a = ev->value; break;
-    case BENCH_ACT_LOAD: w->charger.load_a = ev->value; break;
+    case BENCH_ACT_CHARGER:
+        bench_system_set_pv_a(&w->sys, ev->value);
+        w->charger.charge_avail_a = ev->value;
+        break;
+    case BENCH_ACT_LOAD:
+        bench_system_set_load_a(&w->sys, ev->value);
+        w->charger.load_a = ev->value;
+        break;
     case BENCH_ACT_AMBIENT: w->bank.ambient_c = ev->value; break;
     case BENCH_ACT_TOOL_WRITE: {
         /* The tool shares the line with the gateway (a tap on its TX): the
@@ -794,8 +802,9 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc,
         sim_canbus_attach(&w->bms_can, sb_rx, w); /* the batteries' ears */
     }
     sim_charger_init(&w->charger);
-    w->charger.charge_avail_a = sc->system.charger_a;
-    w->charger.load_a = sc->system.load_a;
+    w->sys = sc->system;
+    w->charger.charge_avail_a = bench_system_pv_a(&w->sys, 0.0);
+    w->charger.load_a = bench_system_load_a(&w->sys, 0.0);
     bench_gx_init(&w->gx);
     w->gx_node = sim_canbus_attach(&w->can, gx_rx, w);
 

@@ -84,6 +84,7 @@ typedef struct bench_world {
     sim_canbus_t can;            /* Victron side, 500 kbit/s */
     int gx_node;
     sim_charger_t charger;
+    bench_system_cfg_t sys;      /* PV and load profiles; events replace them by constants */
     emu_topband_t emu;           /* family topband */
     emu_tinybms_t tiny;          /* family tinybms */
     sim_canbus_t bms_can;        /* family superb: CANopen, 250 kbit/s */
