@@ -27,6 +27,7 @@ void gateway_config_default(gw_config_t *cfg)
     gw_tb_cfg_default(&cfg->topband);
     gw_tiny_cfg_default(&cfg->tinybms);
     gw_sb_cfg_default(&cfg->superb);
+    gw_bal_cfg_default(&cfg->balancer);
     gw_dvcc_cfg_default(&cfg->dvcc);
     gw_cvl_cfg_default(&cfg->cvl);
     cfg->cvl_states = false;
@@ -46,7 +47,7 @@ static void set_text(char *dst, size_t cap, const char *src)
 
 void gateway_config_family(gw_config_t *cfg, gw_bms_family_t family)
 {
-    static const char *const names[] = {"TOPBAND", "TINYBMS", "SUPERB"};
+    static const char *const names[] = {"TOPBAND", "TINYBMS", "SUPERB", "BALANCER"};
     cfg->family = family;
     if ((unsigned)family < sizeof(names) / sizeof(names[0])) {
         set_text(cfg->ident.family, sizeof(cfg->ident.family), names[family]);
@@ -64,6 +65,9 @@ const gw_pack_t *gateway_packs(const gateway_t *gw, size_t *n)
     case GW_BMS_SUPERB:
         *n = sizeof(gw->sb.packs) / sizeof(gw->sb.packs[0]);
         return gw->sb.packs;
+    case GW_BMS_BALANCER:
+        *n = sizeof(gw->bal.packs) / sizeof(gw->bal.packs[0]);
+        return gw->bal.packs;
     default:
         *n = sizeof(gw->tb.packs) / sizeof(gw->tb.packs[0]);
         return gw->tb.packs;
@@ -104,6 +108,15 @@ void gateway_bms_counters(const gateway_t *gw, gw_bms_counters_t *out)
         out->timeouts = s->timeouts;
         out->bad_frame = s->mismatched + s->toggle_errors + s->bad_frame;
         out->refusals = s->aborts;
+        out->reboots = s->reboots;
+        break;
+    }
+    case GW_BMS_BALANCER: {
+        const gw_bal_stats_t *s = &gw->bal.stats;
+        out->requests = s->requests;
+        out->replies_ok = s->replies_ok;
+        out->timeouts = s->timeouts;
+        out->bad_frame = s->bad_reply + s->implausible;
         out->reboots = s->reboots;
         break;
     }
@@ -242,10 +255,16 @@ static void poll_uart(gateway_t *gw, uint64_t now_ms)
         if (n > sizeof(buf)) {
             n = sizeof(buf); /* a port claiming more than it could write */
         }
-        if (gw->cfg.family == GW_BMS_TINYBMS) {
+        switch (gw->cfg.family) {
+        case GW_BMS_TINYBMS:
             gw_tiny_rx(&gw->tiny, now_ms, buf, n);
-        } else {
+            break;
+        case GW_BMS_BALANCER:
+            gw_bal_rx(&gw->bal, now_ms, buf, n);
+            break;
+        default:
             gw_tb_rx(&gw->tb, now_ms, buf, n);
+            break;
         }
     }
 }
@@ -284,8 +303,18 @@ static void run_can_driver(gateway_t *gw, uint64_t now_ms)
 static void run_driver(gateway_t *gw, uint64_t now_ms)
 {
     uint8_t tx[TB_TX_CAP];
-    size_t n = gw->cfg.family == GW_BMS_TINYBMS ? gw_tiny_process(&gw->tiny, now_ms, tx, sizeof(tx))
-                                                : gw_tb_process(&gw->tb, now_ms, tx, sizeof(tx));
+    size_t n;
+    switch (gw->cfg.family) {
+    case GW_BMS_TINYBMS:
+        n = gw_tiny_process(&gw->tiny, now_ms, tx, sizeof(tx));
+        break;
+    case GW_BMS_BALANCER:
+        n = gw_bal_process(&gw->bal, now_ms, tx, sizeof(tx));
+        break;
+    default:
+        n = gw_tb_process(&gw->tb, now_ms, tx, sizeof(tx));
+        break;
+    }
     if (n == 0) {
         return;
     }
@@ -376,9 +405,20 @@ static void set_outputs(gateway_t *gw, bool alarm)
     on[PLAT_GPIO_RELAY_CHARGE] = gw->limits.ccl_da > 0;
     on[PLAT_GPIO_RELAY_DISCHARGE] = gw->limits.dcl_da > 0;
     on[PLAT_GPIO_RELAY_ALARM] = alarm;
+    if (gw->cfg.family == GW_BMS_BALANCER) {
+        /* The controller's own protection drives the relays (they switch the
+         * loads and chargers directly); CCL/DCL only mirror them. */
+        const gw_bal_outputs_t *r = &gw->bal.relays;
+        on[PLAT_GPIO_RELAY_CHARGE] = r->charge;
+        on[PLAT_GPIO_RELAY_DISCHARGE] = r->discharge;
+        on[PLAT_GPIO_RELAY_ALARM] = r->alarm || alarm;
+        on[PLAT_GPIO_BUZZER] = r->buzzer;
+        on[PLAT_GPIO_LED_RED] = on[PLAT_GPIO_LED_RED] || r->led;
+        on[PLAT_GPIO_LED_GREEN] = on[PLAT_GPIO_LED_GREEN] && !r->led;
+    }
     for (unsigned i = 0; i < PLAT_GPIO_COUNT; i++) {
-        if (i == PLAT_GPIO_BUTTON || i == PLAT_GPIO_BUZZER) {
-            continue; /* an input; the buzzer belongs to the family that has one */
+        if (i == PLAT_GPIO_BUTTON) {
+            continue; /* an input */
         }
         uint8_t bit = (uint8_t)(1u << i);
         bool was = (gw->last_outputs & bit) != 0;
@@ -465,8 +505,15 @@ void gateway_step(gateway_t *gw, uint64_t now_ms)
     if (gw->cfg.family == GW_BMS_SUPERB) {
         run_can_driver(gw, now_ms);
     } else {
+        if (gw->cfg.family == GW_BMS_BALANCER && gw->plat->gpio_read != NULL) {
+            gw_bal_button(&gw->bal, now_ms, gw->plat->gpio_read(gw->plat->ctx, PLAT_GPIO_BUTTON));
+        }
         poll_uart(gw, now_ms);
         run_driver(gw, now_ms);
+        if (gw->cfg.family == GW_BMS_BALANCER && gw->outputs_known) {
+            /* Relays follow the protection at once, not at the next CAN cycle. */
+            set_outputs(gw, any_alarm(&gw->limits));
+        }
     }
     log_driver_changes(gw);
     if (now_ms >= gw->next_can_ms) {

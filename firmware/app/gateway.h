@@ -14,6 +14,7 @@
 #include "topband/topband_driver.h"
 #include "tinybms/tinybms_driver.h"
 #include "superb/superb_driver.h"
+#include "balancer/balancer_driver.h"
 #include "bank/bank.h"
 #include "dvcc/cvl_states.h"
 #include "dvcc/dvcc_baseline.h"
@@ -23,6 +24,8 @@ typedef enum gw_bms_family {
     GW_BMS_TOPBAND = 0,         /* Topband/EET packs, RS485 9600 8N1 on bms_uart */
     GW_BMS_TINYBMS,             /* one TinyBMS, UART 115200 8N1 on bms_uart */
     GW_BMS_SUPERB,              /* SuperB Epsilon V2 batteries, CANopen 250 kbit/s on bms_can */
+    GW_BMS_BALANCER,            /* balancer modules, 300 Bd cell bus on bms_uart: the gateway is the
+                                   BMS controller (relays, latching faults, button) */
 } gw_bms_family_t;
 
 typedef struct gw_config {
@@ -34,6 +37,7 @@ typedef struct gw_config {
     gw_tb_cfg_t topband;
     gw_tiny_cfg_t tinybms;
     gw_sb_cfg_t superb;
+    gw_bal_cfg_t balancer;
     gw_dvcc_cfg_t dvcc;
     bool cvl_states;            /* charge-voltage state strategy on top of the baseline */
     gw_cvl_cfg_t cvl;
@@ -71,6 +75,7 @@ typedef struct gateway {
     gw_tb_driver_t tb;          /* read-only for callers (family topband) */
     gw_tiny_driver_t tiny;      /* read-only (family tinybms) */
     gw_sb_driver_t sb;          /* read-only (family superb) */
+    gw_bal_driver_t bal;        /* read-only (family balancer) */
     gw_cvl_states_t cvl;        /* read-only (when cfg.cvl_states) */
     gw_bank_t bank;             /* read-only: last aggregation */
     gw_dvcc_baseline_t dvcc;
