@@ -13,7 +13,7 @@
  * delivers between two steps. */
 #define UART_MAX_READS 64u
 #define CAN_MAX_RECV 64u
-#define LOG_LINE_CAP 64u
+#define LOG_LINE_CAP 96u
 #define DEFAULT_PERIOD_MS 1000u
 
 void gateway_config_default(gw_config_t *cfg)
@@ -29,6 +29,8 @@ void gateway_config_default(gw_config_t *cfg)
     gw_sb_cfg_default(&cfg->superb);
     gw_bal_cfg_default(&cfg->balancer);
     gw_dvcc_cfg_default(&cfg->dvcc);
+    cfg->dvcc_engine = false; /* the engine (issue 6) becomes the default once its scenarios land */
+    gw_profile_default(&cfg->profile);
     gw_cvl_cfg_default(&cfg->cvl);
     cfg->cvl_states = false;
     gw_victron_ident_default(&cfg->ident);
@@ -191,7 +193,8 @@ static void log_text(const gateway_t *gw, const char *a, const char *b)
 }
 
 /* "CCL 12.5 A: taper: near full" when the decision or its reason changes. */
-static void log_limit(const gateway_t *gw, const char *name, uint16_t da, const char *reason)
+static void log_limit(const gateway_t *gw, const char *name, uint16_t da, const char *reason,
+                      const char *why)
 {
     line_t l = {.len = 0};
     l.buf[0] = '\0';
@@ -200,7 +203,8 @@ static void log_limit(const gateway_t *gw, const char *name, uint16_t da, const 
     line_str(&l, ".");
     line_uint(&l, da % 10u);
     line_str(&l, " A: ");
-    line_str(&l, reason != NULL ? reason : "?");
+    /* The engine's explanation ("cell 7 at 3.48 V") when it gives one. */
+    line_str(&l, why != NULL && why[0] != '\0' ? why : reason != NULL ? reason : "?");
     log_line(gw, &l);
 }
 
@@ -237,6 +241,7 @@ int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, 
     }
     gw_cvl_states_init(&gw->cvl, &gw->cfg.cvl);
     gw_dvcc_init(&gw->dvcc, &gw->cfg.dvcc);
+    gw_engine_init(&gw->engine, &gw->cfg.profile);
     gw->boot_ms = now_ms;
     gw->next_can_ms = now_ms; /* the GX hears from us at boot */
     return 0;
@@ -391,6 +396,18 @@ static void send_frames(gateway_t *gw)
             gw->status.can_tx_errors++;
         }
     }
+    /* 0x359 (Pylontech protection flags) last, so the SMA/Victron set keeps its order;
+     * it always agrees with CCL/DCL (engine rule). */
+    gw_can_frame_t pf;
+    gw_victron_encode_359(&gw->limits, gw->bank.packs_online, &pf);
+    plat_can_frame_t f;
+    memset(&f, 0, sizeof(f));
+    f.id = pf.id;
+    f.dlc = pf.dlc > 8 ? 8 : pf.dlc;
+    memcpy(f.data, pf.data, sizeof(f.data));
+    if (gw->plat->can_send(gw->plat->ctx, gw->cfg.victron_can, &f) != PLAT_OK) {
+        gw->status.can_tx_errors++;
+    }
     gw->status.can_cycles++;
 }
 
@@ -436,7 +453,12 @@ static void can_cycle(gateway_t *gw, uint64_t now_ms)
     size_t n;
     const gw_pack_t *packs = gateway_packs(gw, &n);
     gw_bank_aggregate(packs, n, &gw->bank);
-    gw_dvcc_compute(&gw->dvcc, &gw->bank, packs, n, gateway_scan_done(gw), &gw->limits);
+    if (gw->cfg.dvcc_engine) {
+        gw_engine_compute(&gw->engine, &gw->bank, packs, n, gateway_scan_done(gw), now_ms,
+                          &gw->limits);
+    } else {
+        gw_dvcc_compute(&gw->dvcc, &gw->bank, packs, n, gateway_scan_done(gw), &gw->limits);
+    }
     if (gw->cfg.cvl_states && gw->bank.valid) {
         gw_cvl_state_t before = gw->cvl.state;
         uint16_t ccl_before = gw->limits.ccl_da;
@@ -463,11 +485,11 @@ static void can_cycle(gateway_t *gw, uint64_t now_ms)
     /* Reasons are static strings, so a changed pointer is a changed reason. */
     if (gw->limits.ccl_reason != gw->last_ccl_reason ||
         (gw->limits.ccl_da == 0) != (gw->last_ccl_da == 0)) {
-        log_limit(gw, "CCL ", gw->limits.ccl_da, gw->limits.ccl_reason);
+        log_limit(gw, "CCL ", gw->limits.ccl_da, gw->limits.ccl_reason, gw->limits.ccl_why);
     }
     if (gw->limits.dcl_reason != gw->last_dcl_reason ||
         (gw->limits.dcl_da == 0) != (gw->last_dcl_da == 0)) {
-        log_limit(gw, "DCL ", gw->limits.dcl_da, gw->limits.dcl_reason);
+        log_limit(gw, "DCL ", gw->limits.dcl_da, gw->limits.dcl_reason, gw->limits.dcl_why);
     }
     gw->last_ccl_reason = gw->limits.ccl_reason;
     gw->last_dcl_reason = gw->limits.dcl_reason;

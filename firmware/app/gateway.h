@@ -18,6 +18,8 @@
 #include "bank/bank.h"
 #include "dvcc/cvl_states.h"
 #include "dvcc/dvcc_baseline.h"
+#include "dvcc/engine.h"
+#include "dvcc/profile.h"
 #include "victron/victron_encode.h"
 
 typedef enum gw_bms_family {
@@ -38,8 +40,10 @@ typedef struct gw_config {
     gw_tiny_cfg_t tinybms;
     gw_sb_cfg_t superb;
     gw_bal_cfg_t balancer;
-    gw_dvcc_cfg_t dvcc;
-    bool cvl_states;            /* charge-voltage state strategy on top of the baseline */
+    bool dvcc_engine;           /* true: the DVCC engine; false (default for now): the v1 baseline */
+    gw_profile_t profile;       /* the engine's chemistry profile */
+    gw_dvcc_cfg_t dvcc;         /* the baseline's settings */
+    bool cvl_states;            /* charge-voltage state strategy on top of the DVCC */
     gw_cvl_cfg_t cvl;
     gw_victron_ident_t ident;
 } gw_config_t;
@@ -79,6 +83,7 @@ typedef struct gateway {
     gw_cvl_states_t cvl;        /* read-only (when cfg.cvl_states) */
     gw_bank_t bank;             /* read-only: last aggregation */
     gw_dvcc_baseline_t dvcc;
+    gw_engine_t engine;
     gw_limits_t limits;         /* read-only: last decision */
     gw_status_t status;         /* read-only */
     /* private */

@@ -175,9 +175,11 @@ static uint16_t u16_at(const plat_can_frame_t *f, unsigned off)
     return (uint16_t)(f->data[off] | (f->data[off + 1] << 8));
 }
 
-/* With no BMS answering there are no cell readings: 0x373-0x377 stay out. */
-static const uint32_t SET_ORDER[GW_VIC_FRAME_COUNT_NO_CELLS] = {
-    0x351, 0x355, 0x356, 0x35A, 0x35C, 0x35E, 0x35F, 0x370, 0x371, 0x372, 0x379, 0x382,
+/* With no BMS answering there are no cell readings: 0x373-0x377 stay out;
+ * 0x359 (Pylontech flags) closes every set. */
+#define SET_LEN (GW_VIC_FRAME_COUNT_NO_CELLS + 1)
+static const uint32_t SET_ORDER[SET_LEN] = {
+    0x351, 0x355, 0x356, 0x35A, 0x35C, 0x35E, 0x35F, 0x370, 0x371, 0x372, 0x379, 0x382, 0x359,
 };
 
 static void test_gateway_init_rejects_missing_members(void **state)
@@ -234,10 +236,10 @@ static void test_gateway_frames_every_second(void **state)
     gateway_t gw;
     assert_int_equal(gateway_init(&gw, NULL, &p, 0), 0);
     run_until(&gw, 10500);
-    assert_int_equal(fk.can_n, 11 * GW_VIC_FRAME_COUNT_NO_CELLS);
+    assert_int_equal(fk.can_n, 11 * SET_LEN);
     assert_int_equal(gw.status.can_cycles, 11);
     for (size_t i = 0; i < fk.can_n; i++) {
-        size_t set = i / GW_VIC_FRAME_COUNT_NO_CELLS, k = i % GW_VIC_FRAME_COUNT_NO_CELLS;
+        size_t set = i / SET_LEN, k = i % SET_LEN;
         if (fk.can[i].t_ms != set * 1000u) {
             fail_msg("row %zu: frame at %llu ms, expected %zu", i,
                      (unsigned long long)fk.can[i].t_ms, set * 1000u);
@@ -373,7 +375,7 @@ static void test_gateway_counts_short_writes_and_refusals(void **state)
     assert_int_equal(gateway_init(&gw, NULL, &p, 0), 0);
     run_until(&gw, 2500);
     assert_int_equal(gw.status.can_cycles, 3);
-    assert_int_equal(gw.status.can_tx_errors, 3 * GW_VIC_FRAME_COUNT_NO_CELLS);
+    assert_int_equal(gw.status.can_tx_errors, 3 * SET_LEN);
     assert_true(gw.tb.stats.requests > 0);
     assert_int_equal(gw.status.uart_tx_short, gw.tb.stats.requests);
 }
