@@ -20,11 +20,13 @@
 #include "harness/signals.h"
 
 #define PHYS_STEP_US 1000000u
-#define RS485_BAUD 9600          /* Topband */
-#define TINYBMS_BAUD 115200      /* TinyBMS UART */
+#define RS485_BAUD 9600         /* Topband */
+#define TINYBMS_BAUD 115200     /* TinyBMS UART */
+#define BALANCER_BAUD 300       /* balancer cell bus */
+#define BUTTON_PRESS_US 300000u /* how long a scenario holds the mode button */
 #define VICTRON_BITRATE 500000
-#define CANOPEN_BITRATE 250000   /* SuperB */
-#define TINY_TICK_US 100000u     /* the TinyBMS emulator's own clock tick */
+#define CANOPEN_BITRATE 250000 /* SuperB */
+#define TINY_TICK_US 100000u   /* the TinyBMS emulator's own clock tick */
 
 /* ---- gateway settings that a scenario or --set may override ---- */
 
@@ -127,11 +129,21 @@ bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, 
         }
         unsigned char *base = (unsigned char *)cfg + k->offset;
         switch (k->type) {
-        case T_U8: *(uint8_t *)base = (uint8_t)value; break;
-        case T_U16: *(uint16_t *)base = (uint16_t)value; break;
-        case T_U32: *(uint32_t *)base = (uint32_t)value; break;
-        case T_BOOL: *(bool *)base = value != 0; break;
-        default: *(int16_t *)base = (int16_t)value; break;
+        case T_U8:
+            *(uint8_t *)base = (uint8_t)value;
+            break;
+        case T_U16:
+            *(uint16_t *)base = (uint16_t)value;
+            break;
+        case T_U32:
+            *(uint32_t *)base = (uint32_t)value;
+            break;
+        case T_BOOL:
+            *(bool *)base = value != 0;
+            break;
+        default:
+            *(int16_t *)base = (int16_t)value;
+            break;
         }
         return true;
     }
@@ -218,10 +230,16 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     uint8_t buf[512];
     size_t n;
     while ((n = sim_wire_read(&w->rs485, 1, buf, sizeof buf)) > 0) {
-        if (w->kind == BENCH_FAM_TINYBMS) {
+        switch (w->kind) {
+        case BENCH_FAM_TINYBMS:
             emu_tiny_feed(&w->tiny, buf, n, now_us);
-        } else {
+            break;
+        case BENCH_FAM_BALANCER:
+            emu_bal_feed(&w->bal, buf, n, now_us);
+            break;
+        default:
             emu_tb_feed(&w->emu, buf, n, now_us);
+            break;
         }
     }
     struct bench_reply *slot = NULL;
@@ -231,9 +249,18 @@ static void emu_uart_notify(void *ctx, uint64_t now_us)
     uint64_t start_us;
     uint8_t tmp[EMU_TB_MAX_REPLY];
     uint8_t *dst = slot != NULL ? slot->bytes : tmp;
-    size_t len = w->kind == BENCH_FAM_TINYBMS
-                     ? emu_tiny_take_reply(&w->tiny, dst, EMU_TB_MAX_REPLY, &start_us)
-                     : emu_tb_take_reply(&w->emu, dst, EMU_TB_MAX_REPLY, &start_us);
+    size_t len;
+    switch (w->kind) {
+    case BENCH_FAM_TINYBMS:
+        len = emu_tiny_take_reply(&w->tiny, dst, EMU_TB_MAX_REPLY, &start_us);
+        break;
+    case BENCH_FAM_BALANCER:
+        len = emu_bal_take_reply(&w->bal, dst, EMU_TB_MAX_REPLY, &start_us);
+        break;
+    default:
+        len = emu_tb_take_reply(&w->emu, dst, EMU_TB_MAX_REPLY, &start_us);
+        break;
+    }
     if (len == 0) {
         return;
     }
@@ -378,9 +405,17 @@ static void phys_tick(void *ctx, uint64_t now_us)
     double dt = now_s - w->last_phys_s;
     w->charger.charge_avail_a = bench_system_pv_a(&w->sys, now_s);
     w->charger.load_a = bench_system_load_a(&w->sys, now_s);
+    if (w->kind == BENCH_FAM_BALANCER) {
+        /* The controller's relays switch the chargers and loads themselves. */
+        w->bank.packs[0].charge_fet = w->plat.gpio[PLAT_GPIO_RELAY_CHARGE];
+        w->bank.packs[0].discharge_fet = w->plat.gpio[PLAT_GPIO_RELAY_DISCHARGE];
+    }
     double current = sim_charger_decide(&w->charger, &w->bank, now_us);
     if (dt > 0) {
         sim_bank_step(&w->bank, dt, current);
+        if (w->kind == BENCH_FAM_BALANCER) {
+            emu_bal_tick(&w->bal, dt, now_us);
+        }
     }
     w->last_phys_s = now_s;
     sim_sched_at(&w->sched, now_us + PHYS_STEP_US, phys_tick, w);
@@ -420,15 +455,73 @@ typedef struct ev_ctx {
     const bench_event_t *ev;
 } ev_ctx_t;
 
+static void button_release(void *ctx, uint64_t now_us)
+{
+    bench_world_t *w = ctx;
+    w->plat.gpio[PLAT_GPIO_BUTTON] = false;
+    gateway_step(&w->gw, now_us / 1000u);
+    gw_reschedule(w);
+}
+
+static const struct {
+    const char *name;
+    unsigned mask;
+} balancer_faults[] = {
+    {"silent", EMU_BAL_F_SILENT},
+    {"garbage", EMU_BAL_F_GARBAGE},
+    {"wrong_value", EMU_BAL_F_WRONG_VALUE},
+    {"stuck", EMU_BAL_F_STUCK},
+    {"slow", EMU_BAL_F_SLOW},
+};
+
+/* Balancer modules are named by their cell (address = cell + 1). */
+static void balancer_event(bench_world_t *w, const bench_event_t *ev)
+{
+    int n = w->bank.packs[0].ncells;
+    for (int c = 0; c < n; c++) {
+        if (ev->cell >= 0 && c != ev->cell) {
+            continue;
+        }
+        uint8_t adr = (uint8_t)(c + 1);
+        emu_bal_module_t *m = &w->bal.mods[c];
+        switch (ev->action) {
+        case BENCH_ACT_FAULT:
+            for (size_t i = 0; i < sizeof balancer_faults / sizeof balancer_faults[0]; i++) {
+                if (strcmp(balancer_faults[i].name, ev->text) == 0) {
+                    unsigned mask = balancer_faults[i].mask;
+                    emu_bal_set_faults(&w->bal, adr, m->faults | mask,
+                                       mask == EMU_BAL_F_SLOW ? (uint32_t)ev->value : m->slow_ms);
+                }
+            }
+            break;
+        case BENCH_ACT_CLEAR_FAULTS:
+            emu_bal_set_faults(&w->bal, adr, 0, 0);
+            m->also_address = 0;
+            break;
+        case BENCH_ACT_REBOOT:
+            emu_bal_reboot(&w->bal, adr, w->sched.now_us);
+            break;
+        case BENCH_ACT_DUPLICATE:
+            emu_bal_duplicate(&w->bal, (uint8_t)ev->value, adr);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 typedef struct fault_name {
     const char *name;
     unsigned mask;
 } fault_name_t;
 
 static const fault_name_t topband_faults[] = {
-    {"silent", EMU_TB_F_SILENT},         {"late", EMU_TB_F_LATE},
-    {"bad_checksum", EMU_TB_F_BAD_CHECKSUM}, {"truncated", EMU_TB_F_TRUNCATED},
-    {"garbage", EMU_TB_F_GARBAGE},       {"wrong_address", EMU_TB_F_WRONG_ADDRESS},
+    {"silent", EMU_TB_F_SILENT},
+    {"late", EMU_TB_F_LATE},
+    {"bad_checksum", EMU_TB_F_BAD_CHECKSUM},
+    {"truncated", EMU_TB_F_TRUNCATED},
+    {"garbage", EMU_TB_F_GARBAGE},
+    {"wrong_address", EMU_TB_F_WRONG_ADDRESS},
     {"frozen", EMU_TB_F_FROZEN},
 };
 static const fault_name_t tinybms_faults[] = {
@@ -438,9 +531,12 @@ static const fault_name_t tinybms_faults[] = {
     {"frozen", EMU_TINY_F_FROZEN},
 };
 static const fault_name_t superb_faults[] = {
-    {"silent", EMU_SB_F_SILENT},         {"late", EMU_SB_F_LATE},
-    {"abort", EMU_SB_F_ABORT_ALL},       {"wrong_toggle", EMU_SB_F_WRONG_TOGGLE},
-    {"no_heartbeat", EMU_SB_F_NO_HEARTBEAT}, {"bus_off", EMU_SB_F_BUS_OFF},
+    {"silent", EMU_SB_F_SILENT},
+    {"late", EMU_SB_F_LATE},
+    {"abort", EMU_SB_F_ABORT_ALL},
+    {"wrong_toggle", EMU_SB_F_WRONG_TOGGLE},
+    {"no_heartbeat", EMU_SB_F_NO_HEARTBEAT},
+    {"bus_off", EMU_SB_F_BUS_OFF},
 };
 
 /* The scenario loader checked the name against the same family's list. */
@@ -476,8 +572,7 @@ static void set_pack_faults(bench_world_t *w, int pack, const bench_event_t *ev,
         int idx = emu_sb_find_node(&w->sb, adr);
         unsigned cur = idx >= 0 ? w->sb.nodes[idx].faults : 0;
         uint32_t cur_late = idx >= 0 ? w->sb.nodes[idx].late_ms : 0;
-        emu_sb_set_faults(&w->sb, adr, clear ? 0 : (cur | m),
-                          m == EMU_SB_F_LATE ? late : cur_late);
+        emu_sb_set_faults(&w->sb, adr, clear ? 0 : (cur | m), m == EMU_SB_F_LATE ? late : cur_late);
         sb_reschedule(w);
         break;
     }
@@ -498,11 +593,20 @@ static void apply_to_cells(sim_pack_t *p, int cell, bench_action_t act, double v
         }
         sim_cell_t *x = &p->cells[c];
         switch (act) {
-        case BENCH_ACT_TEMPERATURE: x->temp_c = v; break;
-        case BENCH_ACT_CELL_SOC: x->soc = v / 100.0; break;
-        case BENCH_ACT_CELL_CAPACITY: x->capacity_ah = nominal * v / 100.0; break;
-        case BENCH_ACT_CELL_OFFSET: x->v_offset = v / 1000.0; break;
-        default: break;
+        case BENCH_ACT_TEMPERATURE:
+            x->temp_c = v;
+            break;
+        case BENCH_ACT_CELL_SOC:
+            x->soc = v / 100.0;
+            break;
+        case BENCH_ACT_CELL_CAPACITY:
+            x->capacity_ah = nominal * v / 100.0;
+            break;
+        case BENCH_ACT_CELL_OFFSET:
+            x->v_offset = v / 1000.0;
+            break;
+        default:
+            break;
         }
     }
 }
@@ -515,6 +619,19 @@ static void run_event(void *ctx, uint64_t now_us)
     const bench_scenario_t *sc = w->sc;
     (void)now_us;
 
+    if (w->kind == BENCH_FAM_BALANCER &&
+        (ev->action == BENCH_ACT_FAULT || ev->action == BENCH_ACT_CLEAR_FAULTS ||
+         ev->action == BENCH_ACT_REBOOT || ev->action == BENCH_ACT_DUPLICATE)) {
+        balancer_event(w, ev);
+        return;
+    }
+    if (ev->action == BENCH_ACT_BUTTON) {
+        w->plat.gpio[PLAT_GPIO_BUTTON] = true;
+        gateway_step(&w->gw, w->sched.now_us / 1000u);
+        gw_reschedule(w);
+        sim_sched_at(&w->sched, w->sched.now_us + BUTTON_PRESS_US, button_release, w);
+        return;
+    }
     for (int i = 0; i < w->bank.npacks; i++) {
         if (ev->pack >= 0 && ev->pack != i) {
             continue;
@@ -559,7 +676,9 @@ static void run_event(void *ctx, uint64_t now_us)
         bench_system_set_load_a(&w->sys, ev->value);
         w->charger.load_a = ev->value;
         break;
-    case BENCH_ACT_AMBIENT: w->bank.ambient_c = ev->value; break;
+    case BENCH_ACT_AMBIENT:
+        w->bank.ambient_c = ev->value;
+        break;
     case BENCH_ACT_TOOL_WRITE: {
         /* The tool shares the line with the gateway (a tap on its TX): the
          * device's ACK or NACK reaches the gateway unasked, which must drop it. */
@@ -585,7 +704,8 @@ static void run_event(void *ctx, uint64_t now_us)
         sim_wire_write(&w->rs485, 1, noise, n);
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -644,8 +764,8 @@ static int build_invariants(checker_t *c, char *err, size_t cap)
         snprintf(e->label, sizeof e->label, "invariant %s", invariants[i].name);
         int col = 0;
         char msg[160];
-        if (!bench_expr_compile(&e->expr, invariants[i].expr, bench_signal_resolve, NULL, &col,
-                                msg, sizeof msg)) {
+        if (!bench_expr_compile(&e->expr, invariants[i].expr, bench_signal_resolve, NULL, &col, msg,
+                                sizeof msg)) {
             snprintf(err, cap, "internal: invariant %s: %s", invariants[i].name, msg);
             return -1;
         }
@@ -661,6 +781,7 @@ static int build_bank(bench_world_t *w, char *err, size_t cap)
     sim_bank_init(&w->bank, w->sc->system.ambient_c);
     emu_tb_init(&w->emu, sim_rng_next(&w->rng));
     emu_sb_init(&w->sb, sim_rng_next(&w->rng));
+    emu_bal_init(&w->bal, sim_rng_next(&w->rng));
     for (int i = 0; i < bc->npacks; i++) {
         const bench_pack_cfg_t *pc = &bc->packs[i];
         sim_pack_spec_t spec = {
@@ -683,6 +804,15 @@ static int build_bank(bench_world_t *w, char *err, size_t cap)
         case BENCH_FAM_TINYBMS:
             /* The TinyBMS drives the pack's switches from now on. */
             emu_tiny_init(&w->tiny, p, sim_rng_next(&w->rng), 0);
+            break;
+        case BENCH_FAM_BALANCER:
+            /* The controller's relays are the string's switches; open at power-up. */
+            p->external_bms = true;
+            p->charge_fet = false;
+            p->discharge_fet = false;
+            for (int c = 0; c < p->ncells; c++) {
+                emu_bal_attach(&w->bal, (uint8_t)(c + 1), &p->cells[c], &p->ambient_c);
+            }
             break;
         case BENCH_FAM_SUPERB: {
             int n = emu_sb_add_node(&w->sb, (uint8_t)pc->address, p, pc->fw_version, 0);
@@ -715,8 +845,12 @@ static int build_gateway(bench_world_t *w, const bench_run_opts_t *o, char *err,
 {
     gw_config_t cfg;
     gateway_config_default(&cfg);
-    static const gw_bms_family_t fam[] = {GW_BMS_TOPBAND, GW_BMS_TINYBMS, GW_BMS_SUPERB};
+    static const gw_bms_family_t fam[] = {GW_BMS_TOPBAND, GW_BMS_TINYBMS, GW_BMS_SUPERB,
+                                          GW_BMS_BALANCER};
     gateway_config_family(&cfg, fam[w->kind]);
+    if (w->kind == BENCH_FAM_BALANCER) {
+        cfg.balancer.modules = (uint8_t)w->sc->bank.packs[0].cells;
+    }
     char msg[1024];
     for (int i = 0; i < w->sc->ngwset; i++) {
         const bench_gwset_t *s = &w->sc->gwset[i];
@@ -763,8 +897,8 @@ static void append(char *buf, size_t cap, const char *line)
     }
 }
 
-int bench_world_open(bench_world_t **out, const bench_scenario_t *sc,
-                     const bench_run_opts_t *opts, char *err, size_t errcap)
+int bench_world_open(bench_world_t **out, const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                     char *err, size_t errcap)
 {
     static const bench_run_opts_t no_opts;
     const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
@@ -793,6 +927,9 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc,
      * point to point and full duplex. */
     if (w->kind == BENCH_FAM_TINYBMS) {
         sim_wire_init(&w->rs485, &w->sched, TINYBMS_BAUD, 10, false);
+    } else if (w->kind == BENCH_FAM_BALANCER) {
+        /* separate TX and RX lines: electrically full duplex (B.3) */
+        sim_wire_init(&w->rs485, &w->sched, BALANCER_BAUD, 10, false);
     } else {
         sim_wire_init(&w->rs485, &w->sched, RS485_BAUD, 10, true);
     }
@@ -957,8 +1094,7 @@ void bench_world_close(bench_world_t *w)
     free(w);
 }
 
-int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
-                       bench_result_t *r)
+int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts, bench_result_t *r)
 {
     static const bench_run_opts_t no_opts;
     const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "emulators/balancer/emu_balancer.h"
 #include "emulators/superb/emu_superb.h"
 #include "emulators/tinybms/emu_tinybms.h"
 #include "emulators/topband/emu_topband.h"
@@ -90,6 +91,7 @@ typedef struct bench_world {
     sim_canbus_t bms_can;        /* family superb: CANopen, 250 kbit/s */
     emu_superb_t sb;
     int sb_bus_node[BENCH_MAX_PACKS]; /* sim bus node of each emulated battery */
+    emu_balancer_t bal;          /* family balancer: one module per cell */
     uint64_t sb_wake_id, sb_wake_at;
     plat_sim_t plat;
     gateway_t gw;

@@ -375,6 +375,11 @@ static bool parse_pack_fields(sc_ctx_t *c, const keymap_t *km, bench_pack_cfg_t 
             return fail_mark(c, n->start_mark, "cells must be 4..16 for a TinyBMS (got %g)",
                              cells_d);
         }
+        if (fam == BENCH_FAM_BALANCER && (cells_d < 1 || cells_d > 50 || cells_d != (int)cells_d)) {
+            return fail_mark(c, n->start_mark,
+                             "cells must be 1..50 for a balancer bus, one module each (got %g)",
+                             cells_d);
+        }
         if (fam == BENCH_FAM_SUPERB && cells_d != 4) {
             return fail_mark(c, n->start_mark, "cells must be 4 for a SuperB 12.8 V pack (got %g)",
                              cells_d);
@@ -464,8 +469,9 @@ static bool parse_pack_list(sc_ctx_t *c, yaml_node_t *list, const bench_pack_cfg
     if (n == 0) {
         return fail_mark(c, list->start_mark, "packs is an empty list: give at least one pack");
     }
-    if (bank->kind == BENCH_FAM_TINYBMS && n != 1) {
-        return fail_mark(c, list->start_mark, "a tinybms bank is one TinyBMS: give one pack");
+    if ((bank->kind == BENCH_FAM_TINYBMS || bank->kind == BENCH_FAM_BALANCER) && n != 1) {
+        return fail_mark(c, list->start_mark, "a %s bank is one string: give one pack",
+                         bank->family);
     }
     bank->npacks = n;
     return true;
@@ -487,7 +493,7 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
     if (!get_text(c, fam, "family", "a bank family", &s)) {
         return false;
     }
-    static const char *const families[] = {"topband", "tinybms", "superb"};
+    static const char *const families[] = {"topband", "tinybms", "superb", "balancer"};
     int kind = -1;
     for (int i = 0; i < COUNT_OF(families); i++) {
         if (strcmp(s, families[i]) == 0) {
@@ -496,7 +502,9 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
     }
     if (kind < 0) {
         return fail_mark(c, fam->start_mark,
-                         "unknown bank family '%.40s' (expected topband, tinybms or superb)", s);
+                         "unknown bank family '%.40s' (expected topband, tinybms, superb or "
+                         "balancer)",
+                         s);
     }
     snprintf(bank->family, sizeof(bank->family), "%s", families[kind]);
     bank->kind = (bench_family_t)kind;
@@ -532,6 +540,10 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
     }
     if (bank->kind == BENCH_FAM_TINYBMS && count != 1) {
         return fail_mark(c, packs->start_mark, "a tinybms bank is one TinyBMS: packs must be 1");
+    }
+    if (bank->kind == BENCH_FAM_BALANCER && count != 1) {
+        return fail_mark(c, packs->start_mark,
+                         "a balancer bank is one string of cells: packs must be 1");
     }
     for (int i = 0; i < count; i++) {
         bank->packs[i] = defaults;
@@ -800,6 +812,8 @@ static const action_def_t actions[] = {
     {"firmware", BENCH_ACT_FIRMWARE, true, false, false, 0, 0, ""},
     {"bms_setting", BENCH_ACT_BMS_SETTING, false, false, false, 0, 65535, ""},
     {"tool_write", BENCH_ACT_TOOL_WRITE, false, false, false, 0, 65535, ""},
+    {"button", BENCH_ACT_BUTTON, false, false, false, 0, 0, ""},
+    {"duplicate_address", BENCH_ACT_DUPLICATE, false, true, false, 1, 50, ""},
 };
 
 /* Fault knobs per family, as each emulator offers them. */
@@ -807,6 +821,8 @@ static const char *const fault_names_topband[] = {"silent", "late", "bad_checksu
                                                   "garbage", "wrong_address", "frozen"};
 static const char *const fault_names_tinybms[] = {"silent", "late", "bad_crc", "truncated",
                                                   "nack_storm", "stuck_asleep", "frozen"};
+static const char *const fault_names_balancer[] = {"silent", "garbage", "wrong_value", "stuck",
+                                                   "slow"};
 static const char *const fault_names_superb[] = {"silent", "late", "abort", "wrong_toggle",
                                                  "no_heartbeat", "bus_off"};
 
@@ -821,6 +837,9 @@ static bool parse_fault(sc_ctx_t *c, yaml_node_t *n, bench_event_t *ev)
     } else if (c->sc->bank.kind == BENCH_FAM_SUPERB) {
         fault_names = fault_names_superb;
         nfaults = COUNT_OF(fault_names_superb);
+    } else if (c->sc->bank.kind == BENCH_FAM_BALANCER) {
+        fault_names = fault_names_balancer;
+        nfaults = COUNT_OF(fault_names_balancer);
     }
     if (!get_text(c, n, "fault", "a fault name", &s)) {
         return false;
@@ -860,9 +879,18 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
         return fail_mark(c, km_key(km, "pack")->start_mark, "'pack' does not apply to '%s'",
                          a->key);
     }
-    if (cn != NULL && !a->cell_ok) {
+    /* On a balancer bus every cell has its own module: faults, reboots and
+     * duplicates name it by its cell. */
+    bool module_action = a->act == BENCH_ACT_FAULT || a->act == BENCH_ACT_CLEAR_FAULTS ||
+                         a->act == BENCH_ACT_REBOOT || a->act == BENCH_ACT_DUPLICATE;
+    bool cell_ok = a->cell_ok || (bank->kind == BENCH_FAM_BALANCER && module_action);
+    if (cn != NULL && !cell_ok) {
         return fail_mark(c, km_key(km, "cell")->start_mark, "'cell' does not apply to '%s'",
                          a->key);
+    }
+    if (a->act == BENCH_ACT_DUPLICATE && cn == NULL) {
+        return fail_mark(c, item->start_mark,
+                         "duplicate_address needs 'cell': the module that also answers");
     }
     if (a->needs_cell && (pn == NULL || cn == NULL)) {
         return fail_mark(c, item->start_mark, "%s needs both 'pack' and 'cell' (0-based)",
@@ -901,8 +929,8 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
 static const char *const event_keys[] = {"at", "temperature", "cell_soc", "cell_capacity",
                                          "cell_offset", "fault", "clear_faults", "charger",
                                          "load", "ambient", "bus_garbage", "reboot", "firmware",
-                                         "bms_setting", "tool_write", "pack", "cell", "late",
-                                         "register"};
+                                         "bms_setting", "tool_write", "button",
+                                         "duplicate_address", "pack", "cell", "late", "register"};
 _Static_assert(sizeof event_keys / sizeof event_keys[0] <= SC_MAX_KEYS,
                "a keymap holds at most SC_MAX_KEYS keys");
 
@@ -944,7 +972,8 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         return fail_mark(c, item->start_mark,
                          "event needs exactly one action (one of: temperature, cell_soc, "
                          "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                         "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write)");
+                         "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write, button, "
+                         "duplicate_address)");
     }
     ev->action = a->act;
     yaml_node_t *reg = km_get(&km, "register");
@@ -961,7 +990,9 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         (a->act == BENCH_ACT_BMS_SETTING && fam != BENCH_FAM_TINYBMS) ||
         (a->act == BENCH_ACT_TOOL_WRITE && fam != BENCH_FAM_TINYBMS) ||
         (a->act == BENCH_ACT_BUS_GARBAGE && fam == BENCH_FAM_SUPERB) ||
-        (a->act == BENCH_ACT_REBOOT && fam == BENCH_FAM_TOPBAND)) {
+        (a->act == BENCH_ACT_REBOOT && fam == BENCH_FAM_TOPBAND) ||
+        ((a->act == BENCH_ACT_BUTTON || a->act == BENCH_ACT_DUPLICATE) &&
+         fam != BENCH_FAM_BALANCER)) {
         return fail_mark(c, km_key(&km, a->key)->start_mark, "'%s' does not apply to a %s bank",
                          a->key, c->sc->bank.family);
     }
@@ -978,12 +1009,12 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         if (!parse_fault(c, an, ev)) {
             return false;
         }
-        if (late != NULL && strcmp(ev->text, "late") != 0) {
+        if (late != NULL && strcmp(ev->text, "late") != 0 && strcmp(ev->text, "slow") != 0) {
             return fail_mark(c, km_key(&km, "late")->start_mark,
                              "'late' only applies to 'fault: late'");
         }
         ev->value = 0;
-        if (strcmp(ev->text, "late") == 0) {
+        if (strcmp(ev->text, "late") == 0 || strcmp(ev->text, "slow") == 0) {
             double late_s = 0.8;
             if (late != NULL && !get_duration(c, late, "late", &late_s)) {
                 return false;
@@ -993,6 +1024,7 @@ static bool parse_event(sc_ctx_t *c, yaml_node_t *item, bench_event_t *ev)
         return true;
     case BENCH_ACT_CLEAR_FAULTS:
     case BENCH_ACT_REBOOT:
+    case BENCH_ACT_BUTTON:
         ev->value = 1;
         return parse_flag_true(c, an, a->key);
     case BENCH_ACT_FIRMWARE: {

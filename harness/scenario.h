@@ -19,10 +19,11 @@ typedef enum bench_family {
     BENCH_FAM_TOPBAND = 0,  /* Topband/EET packs on RS485 */
     BENCH_FAM_TINYBMS,      /* one TinyBMS on a UART */
     BENCH_FAM_SUPERB,       /* SuperB Epsilon V2 batteries on CANopen */
+    BENCH_FAM_BALANCER,     /* one balancer module per cell on a 300 Bd bus; the gateway is the BMS */
 } bench_family_t;
 
 typedef struct bench_pack_cfg {
-    int cells;              /* topband 15 or 16; tinybms 4..16; superb 4 */
+    int cells;              /* topband 15 or 16; tinybms 4..16; superb 4; balancer 1..50 */
     double capacity_ah;
     double soc_pct;
     double temperature_c;
@@ -73,6 +74,8 @@ typedef enum bench_action {
     BENCH_ACT_FIRMWARE,         /* superb: firmware version = value (1.6 -> 0x0106) */
     BENCH_ACT_BMS_SETTING,      /* tinybms: setting register `reg` = value, as the BMS's own tool would */
     BENCH_ACT_TOOL_WRITE,       /* tinybms: a configuration tool on the UART sends a 0x10 write of `reg` */
+    BENCH_ACT_BUTTON,           /* balancer: the mode button is pressed (acknowledge) */
+    BENCH_ACT_DUPLICATE,        /* balancer: the module of `cell` also answers at address value */
 } bench_action_t;
 
 typedef struct bench_event {

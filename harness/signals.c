@@ -82,6 +82,15 @@
     X(packs_discharge_off, "sim: packs whose own BMS has opened the discharge switch")     \
     X(cell_spread_mv, "sim: highest minus lowest cell voltage")                            \
     X(bms_asleep, "sim: 1 while the TinyBMS sleeps")                                       \
+    X(relay_charge, "gateway output: charge relay closed (1)")                             \
+    X(relay_discharge, "gateway output: discharge relay closed (1)")                       \
+    X(relay_alarm, "gateway output: alarm relay closed (1)")                               \
+    X(buzzer, "gateway output: buzzer sounding (1)")                                       \
+    X(bal_latched, "gateway (balancer): latched faults and alarms (read fault, extreme alarms)") \
+    X(bal_read_faults, "gateway (balancer): read faults latched so far")                   \
+    X(bal_acks_refused, "gateway (balancer): acknowledgements refused (cause persists)")   \
+    X(res_temp_max_c, "sim (balancer): hottest load resistor")                             \
+    X(balancing_cells, "sim (balancer): modules bleeding right now")                       \
     X(rs485_collisions, "sim: characters corrupted by collisions on the BMS line")         \
     X(can_load_pct, "sim: mean CAN bus load")
 
@@ -243,6 +252,30 @@ void bench_signals_sample(struct bench_world *w, double *out)
     out[SIG_packs_discharge_off] = dis_off;
     out[SIG_cell_spread_mv] = (vmax - vmin) * 1000.0;
     out[SIG_bms_asleep] = w->kind == BENCH_FAM_TINYBMS ? emu_tiny_asleep(&w->tiny) : 0;
+    out[SIG_relay_charge] = w->plat.gpio[PLAT_GPIO_RELAY_CHARGE];
+    out[SIG_relay_discharge] = w->plat.gpio[PLAT_GPIO_RELAY_DISCHARGE];
+    out[SIG_relay_alarm] = w->plat.gpio[PLAT_GPIO_RELAY_ALARM];
+    out[SIG_buzzer] = w->plat.gpio[PLAT_GPIO_BUZZER];
+    out[SIG_bal_latched] = NAN;
+    out[SIG_bal_read_faults] = NAN;
+    out[SIG_bal_acks_refused] = NAN;
+    out[SIG_res_temp_max_c] = NAN;
+    out[SIG_balancing_cells] = NAN;
+    if (w->kind == BENCH_FAM_BALANCER) {
+        const gw_bal_prot_t *pr = &w->gw.bal.prot;
+        out[SIG_bal_latched] = (pr->read_fault != 0) + pr->uv_alarm + pr->ov_alarm + pr->ot_alarm;
+        out[SIG_bal_read_faults] = w->gw.bal.stats.read_faults;
+        out[SIG_bal_acks_refused] = w->gw.bal.stats.acks_refused;
+        double hot = -1000;
+        unsigned bleeding = 0;
+        for (int c = 0; c < w->bank.packs[0].ncells && c < EMU_BAL_MAX_MODULES; c++) {
+            const emu_bal_module_t *m = &w->bal.mods[c];
+            hot = m->res_temp_c > hot ? m->res_temp_c : hot;
+            bleeding += m->balancing;
+        }
+        out[SIG_res_temp_max_c] = hot;
+        out[SIG_balancing_cells] = bleeding;
+    }
     out[SIG_rs485_collisions] = (double)w->rs485.collisions;
     out[SIG_can_load_pct] = sim_canbus_load_pct(&w->can);
 }

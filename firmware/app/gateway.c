@@ -83,6 +83,8 @@ bool gateway_scan_done(const gateway_t *gw)
         return gw->tiny.scan_done;
     case GW_BMS_SUPERB:
         return gw->sb.scan_done;
+    case GW_BMS_BALANCER:
+        return gw->bal.scan_done;
     default:
         return gw->tb.scan_done;
     }
@@ -233,6 +235,9 @@ int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, 
         break;
     case GW_BMS_SUPERB:
         gw_sb_init(&gw->sb, &gw->cfg.superb, now_ms);
+        break;
+    case GW_BMS_BALANCER:
+        gw_bal_init(&gw->bal, &gw->cfg.balancer, now_ms);
         break;
     default:
         gw->cfg.family = GW_BMS_TOPBAND;
@@ -553,6 +558,9 @@ uint64_t gateway_next_deadline(const gateway_t *gw)
         break;
     case GW_BMS_SUPERB:
         drv = gw_sb_next_deadline(&gw->sb);
+        break;
+    case GW_BMS_BALANCER:
+        drv = gw_bal_next_deadline(&gw->bal);
         break;
     default:
         drv = gw_tb_next_deadline(&gw->tb);

@@ -210,7 +210,8 @@ static const bad_row_t bad_rows[] = {
     {"event_cell_soc_needs_cell", "9:5: cell_soc needs both 'pack' and 'cell' (0-based)"},
     {"event_no_action", "9:5: event needs exactly one action (one of: temperature, cell_soc, "
                         "cell_capacity, cell_offset, fault, clear_faults, charger, load, "
-                        "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write)"},
+                        "ambient, bus_garbage, reboot, firmware, bms_setting, tool_write, button, "
+                        "duplicate_address)"},
     {"event_pack_missing", "11:11: pack 2 does not exist (the bank has 2 packs: 0..1)"},
     {"event_two_actions", "11:5: event has more than one action ('temperature' and 'charger'): "
                           "write one event for each"},
@@ -218,8 +219,8 @@ static const bad_row_t bad_rows[] = {
                      "eventually, within, at)"},
     {"expr_unbalanced", "10:27: unclosed '(' (opened 14 characters before): expected ')', got "
                         "end of expression in expression"},
-    {"family_unknown", "6:11: unknown bank family 'pylontech' (expected topband, tinybms or "
-                       "superb)"},
+    {"family_unknown", "6:11: unknown bank family 'pylontech' (expected topband, tinybms, superb "
+                       "or balancer)"},
     {"missing_duration", "2:1: missing required key 'duration' in the scenario"},
     {"modifier_wrong_kind", "10:5: 'by' does not apply to 'always' (it takes: from, until, name)"},
     {"negative_duration", "4:11: duration must not be negative (got '-5s')"},
