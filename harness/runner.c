@@ -44,6 +44,7 @@ typedef struct gw_key {
 #define TI(f) offsetof(gw_config_t, tinybms.f)
 #define SB(f) offsetof(gw_config_t, superb.f)
 #define CV(f) offsetof(gw_config_t, cvl.f)
+#define BP(f) offsetof(gw_config_t, balancer.prot.f)
 static const gw_key_t gw_keys[] = {
     {"cvl_cell_mv", DV(cvl_cell_mv), T_U16, 2000, 4500},
     {"cell_ov_mv", DV(cell_ov_mv), T_U16, 2000, 5000},
@@ -86,6 +87,8 @@ static const gw_key_t gw_keys[] = {
     {"sb_sdo_timeout_ms", SB(sdo_timeout_ms), T_U32, 5, 60000},
     {"sb_retries", SB(retries), T_U8, 0, 10},
     {"sb_heartbeat_misses", SB(heartbeat_misses), T_U8, 1, 100},
+    /* which DVCC decides: 0 the v1 baseline (default), 1 the engine */
+    {"dvcc_engine", offsetof(gw_config_t, dvcc_engine), T_BOOL, 0, 1},
     /* charge-voltage states */
     {"cvl_states", offsetof(gw_config_t, cvl_states), T_BOOL, 0, 1},
     {"cvl_bulk_cell_mv", CV(bulk_cell_mv), T_U16, 2000, 4500},
@@ -101,12 +104,22 @@ static const gw_key_t gw_keys[] = {
     {"cvl_min_state_ms", CV(min_state_ms), T_U32, 0, 86400000},
     {"cvl_hold_min_ms", CV(hold_min_ms), T_U32, 0, 86400000},
     {"cvl_absorption_max_ms", CV(absorption_max_ms), T_U32, 0, 86400000},
+    /* balancer controller protection (superb_balancer.md B.9) */
+    {"bal_chg_off_mv", BP(chg_off_mv), T_U16, 2000, 4500},
+    {"bal_chg_on_mv", BP(chg_on_mv), T_U16, 2000, 4500},
+    {"bal_dis_off_mv", BP(dis_off_mv), T_U16, 2000, 4500},
+    {"bal_dis_on_mv", BP(dis_on_mv), T_U16, 2000, 4500},
+    {"bal_alarm_low_mv", BP(alarm_low_mv), T_U16, 1000, 4500},
+    {"bal_alarm_high_mv", BP(alarm_high_mv), T_U16, 2000, 5000},
+    {"bal_chg_ut_on_dc", BP(chg_ut_on_dc), T_I16, -400, 200},
+    {"bal_chg_ut_off_dc", BP(chg_ut_off_dc), T_I16, -400, 200},
 };
 #undef DV
 #undef TB
 #undef TI
 #undef SB
 #undef CV
+#undef BP
 
 void bench_gw_settings_print(FILE *f)
 {

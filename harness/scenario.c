@@ -13,6 +13,7 @@
 /* Scenario files are small; this keeps a wrong path (a log, a disk image) from eating memory. */
 #define SC_MAX_FILE_BYTES (1024 * 1024)
 #define SC_MAX_KEYS 24
+#define SIM_MAX_CELLS_FOR_EVENTS 50 /* the largest string a bank may have (balancer) */
 #define SC_MAX_DURATION_S (8760.0 * 3600.0)
 
 typedef struct sc_ctx {
@@ -913,7 +914,7 @@ static bool parse_target(sc_ctx_t *c, yaml_node_t *item, const keymap_t *km,
         return false;
     }
     /* With every pack targeted, the cell must exist in the smallest one. */
-    int cells = 16;
+    int cells = SIM_MAX_CELLS_FOR_EVENTS;
     for (int i = 0; i < bank->npacks; i++) {
         if ((ev->pack < 0 || ev->pack == i) && bank->packs[i].cells < cells) {
             cells = bank->packs[i].cells;

@@ -97,6 +97,14 @@ expect_rc "superb: charging a cold battery fails" 1 \
     "$B" run --verbose --set charge_min_dc=-300 "$SB/cold_battery.yaml"
 grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold SuperB charging caught by the invariant"; cat "$WORK/out"; }
 
+# The balancer controller's checks bite: a relay that releases too early, or
+# trips too late, is caught.
+BL=$SRC/scenarios/balancer
+expect_rc "balancer: a release above the trip point fails" 1 \
+    "$B" run --set bal_chg_on_mv=3600 "$BL/end_of_charge.yaml"
+expect_rc "balancer: a relay that trips too late fails" 1 \
+    "$B" run --set bal_chg_off_mv=4000 "$BL/runaway_50_modules.yaml"
+
 # Same seed, same run: the gateway's log and the trace hash over every CAN
 # frame and RS485 byte are identical twice; another seed changes the trace.
 "$B" run --verbose --log "$WORK/log1" "$S/pack_silent.yaml" >"$WORK/v1" 2>&1
