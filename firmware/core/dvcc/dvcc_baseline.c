@@ -340,6 +340,14 @@ static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, const gw_pa
         out->ccl_da = 0;
         out->ccl_reason = "full";
     }
+    /* A pack that stopped answering is still wired in parallel: charging the
+     * bank charges it too, and none of its cells can be watched. So no
+     * charging until every pack found reports again (found by the fuzzer: a
+     * silent pack's cell ran past its cut-off while the others took CCL). */
+    if (b->packs_offline > 0) {
+        out->ccl_da = 0;
+        out->ccl_reason = "pack offline";
+    }
     if (d->chg_temp_block) {
         out->ccl_da = 0;
         out->ccl_reason = "charge temperature";

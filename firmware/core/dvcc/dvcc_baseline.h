@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* DVCC v1: the seed gateway's hard limits as a baseline (topband.md 5.5),
  * with hysteresis, per-cell checks and a fail-safe when all packs are lost.
+ * Unlike the seed, a pack that was found and went offline blocks charging
+ * (CCL = 0, reason "pack offline") until it reports again: it is still in
+ * parallel with the others and its cells cannot be watched.
  * The full engine (charge state machine, derating curves) replaces this. */
 #ifndef GW_DVCC_BASELINE_H
 #define GW_DVCC_BASELINE_H
