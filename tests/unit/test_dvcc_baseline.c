@@ -370,6 +370,30 @@ static void test_dvcc_respects_bms_limits(void **state)
     EQ(3, "blocking discharge", lim.packs_blocking_discharge, 2);
 }
 
+/* A pack found and then lost is still in parallel: no charging while it is
+ * unwatched; discharge follows the packs left. */
+static void test_dvcc_offline_pack_blocks_charge(void **state)
+{
+    (void)state;
+    gw_dvcc_baseline_t d;
+    gw_dvcc_init(&d, NULL);
+    gw_pack_t p[3];
+    gw_limits_t lim;
+    for (int i = 0; i < 3; i++) {
+        make_pack(&p[i], (uint8_t)i, 3300, 3300, 250, 250, 50);
+    }
+    compute(&d, p, 3, true, &lim);
+    EQ(0, "ccl", lim.ccl_da, 1500);
+    p[1].online = false; /* present, not online */
+    compute(&d, p, 3, true, &lim);
+    EQ(1, "ccl", lim.ccl_da, 0);
+    STREQ(1, "ccl reason", lim.ccl_reason, "pack offline");
+    EQ(1, "dcl", lim.dcl_da, 2000);
+    p[1].online = true;
+    compute(&d, p, 3, true, &lim);
+    EQ(2, "ccl", lim.ccl_da, 1500);
+}
+
 /* A hostile pack count must not be trusted past the array. */
 static void test_dvcc_clamps_pack_count(void **state)
 {
@@ -400,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_dvcc_fail_safe),
         cmocka_unit_test(test_dvcc_blocking_per_pack),
         cmocka_unit_test(test_dvcc_respects_bms_limits),
+        cmocka_unit_test(test_dvcc_offline_pack_blocks_charge),
         cmocka_unit_test(test_dvcc_clamps_pack_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
