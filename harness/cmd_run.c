@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/recorder.h"
+#include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/signals.h"
 #include "reports/junit.h"
@@ -140,11 +142,23 @@ static void print_stats(const bench_result_t *r)
            s->can_load_pct, (unsigned long long)s->trace_hash);
 }
 
+/* The report reads the finished world before it is closed. */
+typedef struct report_hook {
+    bench_report_t *report;
+    const char *recording_dir;
+} report_hook_t;
+
+static void report_hook(void *ctx, bench_world_t *w, const bench_result_t *r)
+{
+    report_hook_t *h = ctx;
+    bench_report_end(h->report, w, r, h->recording_dir);
+}
+
 static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: bmsbench run [--junit FILE] [--seed N] [--set KEY=VALUE]... [--log FILE]\n"
-            "                    [--verbose] [PATH...]\n\n"
+            "                    [--record DIR] [--report DIR] [--verbose] [PATH...]\n\n"
             "Runs scenario files (or every .yaml under folders; default: scenarios/) in\n"
             "simulated time against the gateway firmware, checks their expectations and\n"
             "the safety invariants, and prints one line per scenario.\n\n"
@@ -153,6 +167,9 @@ static void run_usage(FILE *f)
             "  --seed N         override every scenario's seed\n"
             "  --set KEY=VALUE  override a gateway setting (e.g. cell_ov_mv=3700); repeatable\n"
             "  --log FILE       write the gateway's log lines ('-' = stdout)\n"
+            "  --record DIR     record every bus and line of each scenario under DIR/<name>/\n"
+            "                   (candump -L, Vector ASC, pcap, serial capture, signals CSV)\n"
+            "  --report DIR     write an HTML report with charts to DIR/index.html\n"
             "  --verbose        print every failure and the run's traffic figures and trace hash\n"
             "  --help           this text\n\n"
             "exit: 0 all passed, 1 an expectation or invariant failed, 2 usage or input error\n\n"
@@ -181,18 +198,21 @@ int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"junit", required_argument, NULL, 'j'}, {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'S'},   {"log", required_argument, NULL, 'l'},
+        {"record", required_argument, NULL, 'R'}, {"report", required_argument, NULL, 'P'},
         {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *junit = NULL, *logpath = NULL;
+    const char *junit = NULL, *logpath = NULL, *record_dir = NULL, *report_dir = NULL;
     bench_run_opts_t opts = {.progress = true};
     bench_gwset_t sets[BENCH_MAX_GWSET];
     bool verbose = false;
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "j:s:S:l:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:s:S:l:R:P:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': junit = optarg; break;
+        case 'R': record_dir = optarg; break;
+        case 'P': report_dir = optarg; break;
         case 's': {
             char *end;
             errno = 0;
@@ -263,6 +283,17 @@ int cmd_run(int argc, char **argv)
         return BENCH_EXIT_USAGE;
     }
 
+    bench_report_t *report = NULL;
+    if (report_dir != NULL) {
+        char rerr[512];
+        report = bench_report_open(report_dir, rerr, sizeof rerr);
+        if (report == NULL) {
+            fprintf(stderr, "bmsbench run: --report %s: %s\n", report_dir, rerr);
+            free_paths(&files);
+            return BENCH_EXIT_USAGE;
+        }
+    }
+
     int passed = 0, failed = 0, errors = 0;
     printf("%-32s %10s %8s  %-6s %s\n", "SCENARIO", "SIM TIME", "WALL", "RESULT",
            "FIRST FAILURE");
@@ -284,7 +315,28 @@ int cmd_run(int argc, char **argv)
         }
         names[i] = strdup(sc->name);
         jc->name = names[i];
-        if (bench_run_scenario(sc, &opts, res) != 0) {
+        bench_recorder_t *rec = NULL;
+        if (record_dir != NULL) {
+            rec = bench_recorder_open(record_dir, sc, err, sizeof err);
+            if (rec == NULL) {
+                fprintf(stderr, "bmsbench run: --record %s: %s\n", record_dir, err);
+                errors++;
+                continue;
+            }
+        }
+        bench_taps_fanout_t fo;
+        opts.taps = bench_taps_fanout(&fo, rec != NULL ? bench_recorder_taps(rec) : NULL,
+                                      report != NULL ? bench_report_begin(report, sc) : NULL);
+        report_hook_t rh = {report, rec != NULL ? bench_recorder_dir(rec) : NULL};
+        int rc_run = bench_run_scenario_ex(sc, &opts, res, report != NULL ? report_hook : NULL, &rh);
+        if (rec != NULL && bench_recorder_close(rec, err, sizeof err) != 0) {
+            fprintf(stderr, "bmsbench run: --record: %s\n", err);
+            errors++;
+        }
+        if (rc_run != 0 && report != NULL) {
+            bench_report_end(report, NULL, res, NULL);
+        }
+        if (rc_run != 0) {
             char line[1200];
             snprintf(line, sizeof line, "%s: %s", sc->path, res->error_msg);
             fprintf(stderr, "%s\n", line);
@@ -328,6 +380,15 @@ int cmd_run(int argc, char **argv)
     printf("\n");
 
     int rc = errors > 0 ? BENCH_EXIT_USAGE : failed > 0 ? BENCH_EXIT_FAIL : BENCH_EXIT_OK;
+    if (report != NULL) {
+        char rerr[512];
+        if (bench_report_close(report, rerr, sizeof rerr) != 0) {
+            fprintf(stderr, "bmsbench run: --report: %s\n", rerr);
+            rc = BENCH_EXIT_USAGE;
+        } else {
+            fprintf(stderr, "report: %s/index.html\n", report_dir);
+        }
+    }
     if (junit != NULL && junit_write_file(junit, "bmsbench", cases, files.n) != 0) {
         fprintf(stderr, "bmsbench run: cannot write %s: %s\n", junit, strerror(errno));
         rc = BENCH_EXIT_USAGE;

@@ -1107,7 +1107,8 @@ void bench_world_close(bench_world_t *w)
     free(w);
 }
 
-int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts, bench_result_t *r)
+int bench_run_scenario_ex(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                          bench_result_t *r, bench_finish_hook_t hook, void *hook_ctx)
 {
     static const bench_run_opts_t no_opts;
     const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
@@ -1134,6 +1135,67 @@ int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     double wall = wall_now() - t0;
     bench_world_finish(w, r);
     r->stats.wall_s = wall;
+    if (hook != NULL) {
+        hook(hook_ctx, w, r);
+    }
     bench_world_close(w);
     return 0;
+}
+
+int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                       bench_result_t *r)
+{
+    return bench_run_scenario_ex(sc, opts, r, NULL, NULL);
+}
+
+/* ---- several observers on one run ---- */
+
+static void fan_can(void *ctx, int bus, bool from_gw, const sim_can_frame_t *f, uint64_t t_us)
+{
+    bench_taps_fanout_t *fo = ctx;
+    for (int i = 0; i < fo->n; i++) {
+        if (fo->taps[i].can != NULL) {
+            fo->taps[i].can(fo->taps[i].ctx, bus, from_gw, f, t_us);
+        }
+    }
+}
+
+static void fan_serial(void *ctx, bool from_gw, uint64_t t_us, uint8_t byte)
+{
+    bench_taps_fanout_t *fo = ctx;
+    for (int i = 0; i < fo->n; i++) {
+        if (fo->taps[i].serial != NULL) {
+            fo->taps[i].serial(fo->taps[i].ctx, from_gw, t_us, byte);
+        }
+    }
+}
+
+static void fan_sample(void *ctx, double t_s, const double *signals)
+{
+    bench_taps_fanout_t *fo = ctx;
+    for (int i = 0; i < fo->n; i++) {
+        if (fo->taps[i].sample != NULL) {
+            fo->taps[i].sample(fo->taps[i].ctx, t_s, signals);
+        }
+    }
+}
+
+const bench_taps_t *bench_taps_fanout(bench_taps_fanout_t *fo, const bench_taps_t *a,
+                                      const bench_taps_t *b)
+{
+    fo->n = 0;
+    if (a != NULL) {
+        fo->taps[fo->n++] = *a;
+    }
+    if (b != NULL) {
+        fo->taps[fo->n++] = *b;
+    }
+    if (fo->n == 0) {
+        return NULL;
+    }
+    fo->out.ctx = fo;
+    fo->out.can = fan_can;
+    fo->out.serial = fan_serial;
+    fo->out.sample = fan_sample;
+    return &fo->out;
 }

@@ -137,6 +137,20 @@ int bench_world_checks(const bench_world_t *w, const bench_expect_state_t **stat
 void bench_world_finish(bench_world_t *w, bench_result_t *r);
 void bench_world_close(bench_world_t *w);
 
+/* Called after the run is decided, before the world is closed. */
+typedef void (*bench_finish_hook_t)(void *ctx, bench_world_t *w, const bench_result_t *r);
+int bench_run_scenario_ex(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                          bench_result_t *r, bench_finish_hook_t hook, void *hook_ctx);
+
+/* Two observers on one run (either may be NULL); returns NULL when both are. */
+typedef struct bench_taps_fanout {
+    bench_taps_t taps[2];
+    int n;
+    bench_taps_t out;
+} bench_taps_fanout_t;
+const bench_taps_t *bench_taps_fanout(bench_taps_fanout_t *fo, const bench_taps_t *a,
+                                      const bench_taps_t *b);
+
 /* Run one loaded scenario. Returns 0 when it ran (see r->passed), -1 on a
  * setup error (r->error_msg). */
 int bench_run_scenario(const bench_scenario_t *sc, const bench_run_opts_t *opts,
