@@ -36,6 +36,10 @@ typedef struct fake_node {
     uint8_t soc;
     int16_t temp_raw, temp_hi_raw;
     uint16_t cycles;
+    int16_t cell_mv[16];      /* 0x2011:01..16 */
+    uint16_t error_status;    /* 0x2004 */
+    int32_t max_dcl_ma, max_ccl_ma; /* 0x5021:01/02 */
+    bool no_cells, no_status, no_limits; /* object absent: abort 0x06020000 */
     struct { uint16_t index; uint8_t sub; uint32_t code; } aborts[MAX_ABORTS];
     uint16_t silent_index;    /* never answer this object */
     uint8_t drop_once_index_count; /* ignore the next N requests for drop_once_index */
@@ -91,6 +95,11 @@ static fake_node_t *add_fake(uint8_t id, bool sdo, uint32_t hb_ms)
     n->temp_raw = 200;                  /* 25.0 C */
     n->temp_hi_raw = 220;               /* 27.5 C */
     n->cycles = (uint16_t)(100 + id);
+    for (int k = 0; k < 16; k++) {
+        n->cell_mv[k] = (int16_t)(3300 + 10 * id + k); /* distinct per node and cell */
+    }
+    n->max_dcl_ma = 150000;
+    n->max_ccl_ma = 100000;
     return n;
 }
 
@@ -133,6 +142,24 @@ static int fake_value(const fake_node_t *n, uint16_t index, uint8_t sub, uint32_
     case 0x6051: *v = 100; return 2;
     case 0x6052: *v = 200; return 2;
     case 0x1017: *v = n->hb_ms; return 2;
+    case 0x2011:
+        if (n->no_cells || sub < 1 || sub > 16) {
+            return 0;
+        }
+        *v = (uint16_t)n->cell_mv[sub - 1];
+        return 2;
+    case 0x2004:
+        if (n->no_status) {
+            return 0;
+        }
+        *v = n->error_status;
+        return 2;
+    case 0x5021:
+        if (n->no_limits || sub < 1 || sub > 2) {
+            return 0;
+        }
+        *v = (uint32_t)(sub == 1 ? n->max_dcl_ma : n->max_ccl_ma);
+        return 4;
     case 0x1018:
         if (sub >= 1 && sub <= 4) {
             const uint32_t ident[4] = {0x37C, 0x0A, 0x00010600, 1000u + n->id};
@@ -204,7 +231,10 @@ static void fake_request(fake_node_t *n, const gw_can_frame_t *f)
     uint32_t v = 0;
     int w = fake_value(n, index, sub, &v);
     if (w == 0) {
-        r = sdo_reply(n->id, 0x80, index, sub, 0x06020000);
+        /* CiA 301: a missing sub-index of an object that exists is 0x06090011. */
+        bool has_object = (index == 0x2011 && !n->no_cells) || (index == 0x5021 && !n->no_limits) ||
+                          index == 0x1018;
+        r = sdo_reply(n->id, 0x80, index, sub, has_object ? 0x06090011 : 0x06020000);
         send_later(n->delay_ms, &r);
         return;
     }
@@ -347,7 +377,9 @@ static void test_superb_driver_discovery_by_bootup(void **state)
     assert_int_equal(p->temp_dc[0], 250);
     assert_int_equal(p->temp_dc[1], 275);
     assert_int_equal(p->cell_count, 4);
-    assert_int_equal(p->cell_mv[0], 0);
+    assert_int_equal(p->cell_mv[0], 3500);
+    assert_int_equal(p->cell_mv[3], 3503);
+    assert_int_equal(p->cell_mv[4], 0);
     assert_int_equal(p->full_mah, 0);
     const gw_sb_node_info_t *n = &B.d.nodes[0];
     assert_true(n->identity_valid);
@@ -409,9 +441,10 @@ static void test_superb_driver_polling_cycle_order(void **state)
     heartbeat(2, 0x00);
     run_until(3600);
     static const struct { uint16_t index; uint8_t sub; } first[] = {
-        {0x6060, 0}, {0x6081, 0}, {0x6010, 0}, {0x2010, 0}, {0x6050, 0}, {0x6053, 0},
-        {0x6020, 0}, {0x6051, 0}, {0x6052, 0}, {0x1018, 1}, {0x1018, 2}, {0x1018, 3},
-        {0x1018, 4}, {0x1017, 0}, {0x1008, 0},
+        {0x6060, 0}, {0x6081, 0}, {0x6010, 0}, {0x2010, 0}, {0x2011, 1}, {0x2011, 2},
+        {0x2011, 3}, {0x2011, 4}, {0x2004, 0}, {0x6050, 0}, {0x6053, 0}, {0x6020, 0},
+        {0x6051, 0}, {0x6052, 0}, {0x1018, 1}, {0x1018, 2}, {0x1018, 3}, {0x1018, 4},
+        {0x1017, 0}, {0x5021, 1}, {0x5021, 2}, {0x1008, 0},
     };
     size_t k = 0;
     size_t first_n = sizeof(first) / sizeof(first[0]);
@@ -429,12 +462,14 @@ static void test_superb_driver_polling_cycle_order(void **state)
             CHECK_EQ(k, l->index, first[k].index);
             CHECK_EQ(k, l->sub, first[k].sub);
         } else {
-            /* Later cycles: the 9 data objects, identity not read again. */
-            CHECK_EQ(k, l->index == 0x1018 || l->index == 0x1008 || l->index == 0x1017, 0);
+            /* Later cycles: the 14 data reads, identity and limits not read again. */
+            CHECK_EQ(k, l->index == 0x1018 || l->index == 0x1008 || l->index == 0x1017 ||
+                            l->index == 0x5021, 0);
         }
         k++;
     }
     assert_true(cycles >= 3);
+    CHECK_EQ(0, (k - first_n) % 14, 0);
     CHECK_EQ(1, cycle_start[1] - cycle_start[0], 1000);
     CHECK_EQ(2, cycle_start[2] - cycle_start[1], 1000);
     assert_int_equal(count_req(2, 0x1018, 1), 1);
@@ -711,6 +746,313 @@ static void test_superb_driver_garbage_counted(void **state)
     }
 }
 
+/* Requests of node to index:sub whose time is in [from_ms, to_ms). */
+static unsigned count_req_between(uint8_t node, uint16_t index, uint8_t sub, uint64_t from_ms,
+                                  uint64_t to_ms)
+{
+    unsigned c = 0;
+    for (size_t i = 0; i < B.n_log; i++) {
+        const req_log_t *l = &B.log[i];
+        if (l->node == node && l->cs == 0x40 && l->index == index && l->sub == sub &&
+            l->t_ms >= from_ms && l->t_ms < to_ms) {
+            c++;
+        }
+    }
+    return c;
+}
+
+static uint64_t first_req_ms(uint8_t node, uint16_t index, uint8_t sub)
+{
+    for (size_t i = 0; i < B.n_log; i++) {
+        const req_log_t *l = &B.log[i];
+        if (l->node == node && l->cs == 0x40 && l->index == index && l->sub == sub) {
+            return l->t_ms;
+        }
+    }
+    return UINT64_MAX;
+}
+
+static void test_superb_driver_cells_published(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t cells_per_pack;
+        uint8_t cell_count; /* published */
+        uint8_t subs_read;  /* 0x2011:01..subs_read asked, nothing above */
+    } rows[] = {
+        {4, 4, 4},
+        {16, 16, 16},
+        {20, 20, 16}, /* 0x2011 has 16 sub-indices: cells 17..20 stay 0 (absent) */
+        {0, 0, 0},    /* no cells configured: none read, the pack still publishes */
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        gw_sb_cfg_t cfg;
+        gw_sb_cfg_default(&cfg);
+        cfg.cells_per_pack = rows[r].cells_per_pack;
+        bench_start(&cfg);
+        add_fake(3, true, 0);
+        heartbeat(3, 0x00);
+        run_until(3900); /* cycles at 1000, 2000, 3000 */
+        const gw_pack_t *p = &B.d.packs[0];
+        CHECK_EQ(r, p->online, 1);
+        CHECK_EQ(r, p->cell_count, rows[r].cell_count);
+        for (uint8_t k = 0; k < GW_MAX_CELLS; k++) {
+            uint16_t want = k < rows[r].subs_read ? (uint16_t)(3330 + k) : 0u;
+            CHECK_EQ(r * 100 + k, p->cell_mv[k], want);
+        }
+        for (uint8_t sub = 1; sub <= 17; sub++) {
+            CHECK_EQ(r * 100 + sub, count_req(3, 0x2011, sub), sub <= rows[r].subs_read ? 3 : 0);
+        }
+        CHECK_EQ(r, B.d.stats.objects_dropped, 0);
+        /* New values show in the next cycle, all cells of it together. */
+        fake_node_t *n = fake_by_id(3);
+        for (int k = 0; k < 16; k++) {
+            n->cell_mv[k] = (int16_t)(3600 + k);
+        }
+        n->cell_mv[1] = -5; /* a sensor fault reads as "not reported" */
+        run_until(4900);
+        for (uint8_t k = 0; k < rows[r].subs_read; k++) {
+            CHECK_EQ(r * 100 + k, p->cell_mv[k], k == 1 ? 0 : 3600 + k);
+        }
+    }
+}
+
+/* An object the battery does not have is dropped for that node only, the
+ * others keep reading it, and the node keeps publishing without it. */
+static void test_superb_driver_new_object_abort_drops_per_node(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t index;
+        uint8_t sub;
+        uint32_t code;
+        uint32_t dropped;     /* expected dropped_mask of node 1 */
+        bool online;          /* node 1 publishes */
+        bool cells;           /* node 1's cells published */
+        unsigned asked_2011_1; /* node 1's requests of 0x2011:01 over 4 cycles */
+    } rows[] = {
+        {0x2011, 1, 0x06020000, 1u << GW_SB_OBJ_CELLS, true, false, 1},
+        {0x2011, 3, 0x06090011, 1u << GW_SB_OBJ_CELLS, true, false, 1},
+        {0x2004, 0, 0x06020000, 1u << GW_SB_OBJ_STATUS, true, true, 4},
+        {0x5021, 1, 0x06020000, (1u << GW_SB_OBJ_MAX_DCL) | (1u << GW_SB_OBJ_MAX_CCL), true, true,
+         4},
+        {0x5021, 2, 0x06090011, 1u << GW_SB_OBJ_MAX_CCL, true, true, 4},
+        /* Not "does not exist": asked again every cycle, never dropped. A
+         * cycle without all its cells is not published at all. */
+        {0x2011, 3, 0x08000022, 0, false, false, 4},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        bench_start(NULL);
+        fake_node_t *a = add_fake(1, true, 0);
+        add_fake(2, true, 0);
+        a->aborts[0].index = rows[r].index;
+        a->aborts[0].sub = rows[r].sub;
+        a->aborts[0].code = rows[r].code;
+        run_until(6000);
+        int s1 = slot_of(1), s2 = slot_of(2);
+        CHECK_EQ(r, s1 >= 0 && s2 >= 0, 1);
+        uint64_t c0 = first_req_ms(1, 0x6060, 0); /* node 1's first cycle */
+        CHECK_EQ(r, B.d.nodes[s1].dropped_mask, rows[r].dropped);
+        CHECK_EQ(r, B.d.nodes[s2].dropped_mask, 0);
+        CHECK_EQ(r, count_req_between(1, 0x2011, 1, c0, c0 + 4000), rows[r].asked_2011_1);
+        CHECK_EQ(r, count_req_between(1, rows[r].index, rows[r].sub, c0 + 1000, c0 + 4000),
+                 rows[r].dropped != 0 ? 0 : 3);
+        CHECK_EQ(r, count_req(2, 0x2011, 4), count_req(2, 0x6060, 0));
+        CHECK_EQ(r, B.d.packs[s1].online, rows[r].online);
+        CHECK_EQ(r, B.d.packs[s1].cell_mv[0], rows[r].cells ? 3310 : 0);
+        CHECK_EQ(r, B.d.packs[s2].online, 1);
+        CHECK_EQ(r, B.d.packs[s2].cell_mv[3], 3323);
+        CHECK_EQ(r, B.d.packs[s2].bms_ccl_da, 1000);
+        /* The 0x5021:01 "no object" abort covers sub 02 as well: not asked. */
+        CHECK_EQ(r, count_req(1, 0x5021, 2), rows[r].index == 0x5021 && rows[r].sub == 1 ? 0 : 1);
+    }
+}
+
+/* A battery from before these objects (no 0x2011, 0x2004, 0x5021) works as before. */
+static void test_superb_driver_older_battery_without_new_objects(void **state)
+{
+    (void)state;
+    bench_start(NULL);
+    fake_node_t *n = add_fake(5, true, 0);
+    n->no_cells = true;
+    n->no_status = true;
+    n->no_limits = true;
+    heartbeat(5, 0x00);
+    run_until(4900);
+    const gw_pack_t *p = &B.d.packs[0];
+    assert_true(p->online);
+    assert_int_equal(p->voltage_mv, (13562 + 5 * 1024) * 1000 / 1024);
+    assert_int_equal(p->cell_count, 4);
+    for (int k = 0; k < GW_MAX_CELLS; k++) {
+        CHECK_EQ(k, p->cell_mv[k], 0);
+    }
+    assert_false(p->bms_limits_valid);
+    assert_false(p->bms_charge_off);
+    assert_false(p->bms_discharge_off);
+    assert_int_equal(p->bms_ccl_da, 0);
+    assert_int_equal(B.d.stats.objects_dropped, 4); /* 0x2011, 0x2004, 0x5021:01 + :02 */
+    assert_int_equal(B.d.stats.aborts, 3);
+    assert_int_equal(count_req(5, 0x2011, 1), 1);
+    assert_int_equal(count_req(5, 0x2004, 0), 1);
+    assert_int_equal(count_req(5, 0x5021, 1), 1);
+    assert_int_equal(count_req(5, 0x5021, 2), 0);
+    /* A boot-up may bring new firmware: the objects are asked again. */
+    n->no_cells = false;
+    heartbeat(5, 0x00);
+    run_until(5900);
+    assert_int_equal(count_req(5, 0x2011, 1), 2);
+    assert_int_equal(p->cell_mv[0], 3350);
+}
+
+static void test_superb_driver_error_status_switch_flags(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t bits;
+        bool charge_off, discharge_off;
+    } rows[] = {
+        {0x0000, false, false},
+        {0x0001, true, false},  /* cell OV */
+        {0x0002, false, true},  /* cell UV */
+        {0x0004, true, false},  /* pack OV */
+        {0x0008, false, true},  /* pack UV */
+        {0x0010, true, false},  /* charge OC */
+        {0x0020, false, true},  /* discharge OC */
+        {0x0040, true, true},   /* cell OT */
+        {0x0080, true, false},  /* cell UT: no charging when cold */
+        {0x0100, true, true},   /* internal failure */
+        {0x1000, false, false}, /* configuration locked: no switch */
+        {0xEE00, false, false}, /* undefined bits: no switch */
+        {0x0003, true, true},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        bench_start(NULL);
+        fake_node_t *n = add_fake(6, true, 0);
+        heartbeat(6, 0x00);
+        n->error_status = rows[r].bits;
+        run_until(1900);
+        const gw_pack_t *p = &B.d.packs[0];
+        CHECK_EQ(r, p->online, 1);
+        CHECK_EQ(r, p->bms_limits_valid, 1);
+        CHECK_EQ(r, p->bms_charge_off, rows[r].charge_off);
+        CHECK_EQ(r, p->bms_discharge_off, rows[r].discharge_off);
+        CHECK_EQ(r, B.d.nodes[0].error_status, rows[r].bits);
+        /* Each cycle's own reading: the flags clear with the error. */
+        n->error_status = 0;
+        run_until(2900);
+        CHECK_EQ(r, p->bms_charge_off, 0);
+        CHECK_EQ(r, p->bms_discharge_off, 0);
+    }
+}
+
+static void test_superb_driver_current_limits_once_per_bootup(void **state)
+{
+    (void)state;
+    static const struct {
+        int32_t dcl_ma, ccl_ma;
+        uint16_t dcl_da, ccl_da;
+    } rows[] = {
+        {150000, 100000, 1500, 1000},
+        {149999, 99, 1499, 1},   /* rounded down, but a positive limit never becomes 0 */
+        {0, -5000, 0, 0},        /* 0 / negative: the BMS states no limit */
+        {10000000, 6553500, 65535, 65535},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        bench_start(NULL);
+        fake_node_t *n = add_fake(7, true, 0);
+        n->max_dcl_ma = rows[r].dcl_ma;
+        n->max_ccl_ma = rows[r].ccl_ma;
+        heartbeat(7, 0x00);
+        run_until(3900);
+        const gw_pack_t *p = &B.d.packs[0];
+        CHECK_EQ(r, p->online, 1);
+        CHECK_EQ(r, p->bms_limits_valid, 1);
+        CHECK_EQ(r, p->bms_dcl_da, rows[r].dcl_da);
+        CHECK_EQ(r, p->bms_ccl_da, rows[r].ccl_da);
+        CHECK_EQ(r, count_req(7, 0x5021, 1), 1);
+        CHECK_EQ(r, count_req(7, 0x5021, 2), 1);
+        /* Read again after a boot-up only. */
+        n->max_ccl_ma = 20000;
+        heartbeat(7, 0x00);
+        run_until(4900);
+        CHECK_EQ(r, count_req(7, 0x5021, 2), 2);
+        CHECK_EQ(r, p->bms_ccl_da, 200);
+    }
+}
+
+/* A cycle that misses one cell publishes nothing: the last complete reading
+ * stays until it is heartbeat_misses periods old, then the pack goes offline
+ * although the node is alive. Never a mix of cycles, never a stale cell. */
+static void test_superb_driver_cells_stale_rule(void **state)
+{
+    (void)state;
+    bench_start(NULL);
+    fake_node_t *n = add_fake(8, true, 1000);
+    run_until(4000);
+    const gw_pack_t *p = &B.d.packs[0];
+    assert_true(p->online);
+    assert_int_equal(p->cell_mv[0], 3380);
+    uint64_t last = p->updated_ms;
+    n->cell_mv[0] = 3650;   /* cell 1 is read fine in the next cycles ... */
+    n->silent_index = 0x2004; /* ... but the switch state never comes */
+    run_until(last + 3000);
+    assert_true(p->online);
+    assert_int_equal(p->updated_ms, last);
+    assert_int_equal(p->cell_mv[0], 3380);
+    run_until(last + 3002);
+    assert_false(p->online);
+    assert_true(B.d.nodes[0].alive);
+    /* A cell that times out (both tries) does the same. */
+    n->silent_index = 0;
+    run_until(B.now_ms + 1100);
+    assert_true(p->online);
+    assert_int_equal(p->cell_mv[0], 3650);
+    last = p->updated_ms;
+    n->drop_once_index = 0x2011;
+    n->drop_once_index_count = 200;
+    run_until(last + 3002);
+    assert_false(p->online);
+    assert_int_equal(p->cell_mv[0], 3650);
+    assert_int_equal(B.d.nodes[0].dropped_mask, 0);
+}
+
+/* 16 batteries x 16 cells: the header's cycle budget. Each reply takes
+ * 20 ms (turnaround plus waiting behind the other 15 nodes' frames at
+ * 250 kbit/s): every node still starts its cycle every 1000 ms. */
+static void test_superb_driver_sixteen_nodes_cycle_fits_period(void **state)
+{
+    (void)state;
+    gw_sb_cfg_t cfg;
+    gw_sb_cfg_default(&cfg);
+    cfg.cells_per_pack = 16;
+    bench_start(&cfg);
+    for (uint8_t id = 30; id < 46; id++) {
+        fake_node_t *n = add_fake(id, true, 1000);
+        n->delay_ms = 20;
+    }
+    run_until(6000);
+    assert_int_equal(B.d.node_count, GW_SB_MAX_NODES);
+    assert_int_equal(B.d.stats.timeouts, 0);
+    for (int i = 0; i < GW_SB_MAX_NODES; i++) {
+        uint8_t id = (uint8_t)(30 + i);
+        CHECK_EQ(i, B.d.packs[i].online, 1);
+        CHECK_EQ(i, B.d.packs[i].cell_mv[15], 3300 + 10 * id + 15);
+        uint64_t starts[6];
+        size_t k = 0;
+        for (size_t j = 0; j < B.n_log && k < 6; j++) {
+            if (B.log[j].node == id && B.log[j].cs == 0x40 && B.log[j].index == 0x6060) {
+                starts[k++] = B.log[j].t_ms;
+            }
+        }
+        CHECK_EQ(i, k >= 4, 1);
+        for (size_t c = 1; c < k; c++) {
+            CHECK_EQ(i * 10 + (int)c, starts[c] - starts[c - 1], 1000);
+        }
+        /* Every cycle has read all 16 cells. */
+        CHECK_EQ(i, count_req(id, 0x2011, 16), count_req(id, 0x6060, 0) - (B.d.slot[i].in_cycle ? 1 : 0));
+    }
+}
+
 static void test_superb_driver_config_sanitised(void **state)
 {
     (void)state;
@@ -760,6 +1102,13 @@ int main(void)
         cmocka_unit_test(test_superb_driver_sixteen_node_limit),
         cmocka_unit_test(test_superb_driver_garbage_counted),
         cmocka_unit_test(test_superb_driver_config_sanitised),
+        cmocka_unit_test(test_superb_driver_cells_published),
+        cmocka_unit_test(test_superb_driver_new_object_abort_drops_per_node),
+        cmocka_unit_test(test_superb_driver_older_battery_without_new_objects),
+        cmocka_unit_test(test_superb_driver_error_status_switch_flags),
+        cmocka_unit_test(test_superb_driver_current_limits_once_per_bootup),
+        cmocka_unit_test(test_superb_driver_cells_stale_rule),
+        cmocka_unit_test(test_superb_driver_sixteen_nodes_cycle_fits_period),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,17 +6,21 @@
 
 typedef enum obj_type { T_U8, T_I16, T_U16, T_I32, T_U32, T_STR } obj_type_t;
 
-/* The poll list, in polling order. Indices into it are the bits of
- * cycle_ok / ident_done / dropped_mask. */
+/* Short local names for the poll list (gw_sb_object_t, superb_driver.h). */
 enum {
-    OBJ_VOLTAGE, OBJ_SOC, OBJ_TEMP, OBJ_CURRENT, OBJ_CYCLES, OBJ_AH_EQ, OBJ_TEMP_HI,
-    OBJ_AH_EXP, OBJ_AH_RET, OBJ_VENDOR, OBJ_PRODUCT, OBJ_REVISION, OBJ_SERIAL,
-    OBJ_HB_TIME, OBJ_NAME, OBJ_COUNT
+    OBJ_VOLTAGE = GW_SB_OBJ_VOLTAGE, OBJ_SOC = GW_SB_OBJ_SOC, OBJ_TEMP = GW_SB_OBJ_TEMP,
+    OBJ_CURRENT = GW_SB_OBJ_CURRENT, OBJ_CELLS = GW_SB_OBJ_CELLS, OBJ_STATUS = GW_SB_OBJ_STATUS,
+    OBJ_CYCLES = GW_SB_OBJ_CYCLES, OBJ_AH_EQ = GW_SB_OBJ_AH_EQ, OBJ_TEMP_HI = GW_SB_OBJ_TEMP_HI,
+    OBJ_AH_EXP = GW_SB_OBJ_AH_EXP, OBJ_AH_RET = GW_SB_OBJ_AH_RET, OBJ_VENDOR = GW_SB_OBJ_VENDOR,
+    OBJ_PRODUCT = GW_SB_OBJ_PRODUCT, OBJ_REVISION = GW_SB_OBJ_REVISION,
+    OBJ_SERIAL = GW_SB_OBJ_SERIAL, OBJ_HB_TIME = GW_SB_OBJ_HB_TIME,
+    OBJ_MAX_DCL = GW_SB_OBJ_MAX_DCL, OBJ_MAX_CCL = GW_SB_OBJ_MAX_CCL, OBJ_NAME = GW_SB_OBJ_NAME,
+    OBJ_COUNT = GW_SB_OBJ_COUNT
 };
 
 typedef struct sb_object {
     uint16_t index;
-    uint8_t subindex;
+    uint8_t subindex; /* OBJ_CELLS: the first one; the slot's cell_sub says which */
     obj_type_t type;
     bool identity; /* read once per boot-up, not every cycle */
 } sb_object_t;
@@ -26,6 +30,8 @@ static const sb_object_t objects[OBJ_COUNT] = {
     [OBJ_SOC] = {0x6081u, 0, T_U8, false},       /* % */
     [OBJ_TEMP] = {0x6010u, 0, T_I16, false},     /* 1/8 degC */
     [OBJ_CURRENT] = {0x2010u, 0, T_I32, false},  /* mA, + = charge */
+    [OBJ_CELLS] = {0x2011u, 1, T_I16, false},    /* mV, sub-index = cell 1..16 */
+    [OBJ_STATUS] = {0x2004u, 0, T_U16, false},   /* error bits, GW_SB_ERR_* */
     [OBJ_CYCLES] = {0x6050u, 0, T_U16, false},
     [OBJ_AH_EQ] = {0x6053u, 0, T_I32, false},    /* 1/8 Ah since equalisation */
     [OBJ_TEMP_HI] = {0x6020u, 0, T_I16, false},  /* 1/8 degC, highest */
@@ -36,6 +42,8 @@ static const sb_object_t objects[OBJ_COUNT] = {
     [OBJ_REVISION] = {GW_CO_OBJ_IDENTITY, 3, T_U32, true},
     [OBJ_SERIAL] = {GW_CO_OBJ_IDENTITY, 4, T_U32, true},
     [OBJ_HB_TIME] = {GW_CO_OBJ_HEARTBEAT_TIME, 0, T_U16, true},
+    [OBJ_MAX_DCL] = {0x5021u, 1, T_I32, true},   /* mA the BMS lets out */
+    [OBJ_MAX_CCL] = {0x5021u, 2, T_I32, true},   /* mA the BMS lets in */
     [OBJ_NAME] = {GW_CO_OBJ_DEVICE_NAME, 0, T_STR, true},
 };
 
@@ -189,6 +197,9 @@ static void node_rebooted(gw_sb_driver_t *d, int i, uint64_t now_ms)
     n->heartbeat_ms = 0;
     n->heartbeat_seen = false; /* it may come back without heartbeats */
     n->dropped_mask = 0;
+    n->error_status_valid = false;
+    n->max_discharge_valid = false;
+    n->max_charge_valid = false;
     s->ident_done = 0;
     s->in_cycle = false;
     s->xfer = GW_SB_X_NONE;
@@ -199,12 +210,61 @@ static void node_rebooted(gw_sb_driver_t *d, int i, uint64_t now_ms)
 
 /* ------------------------------------------------------------ poll cycle */
 
+/* Cells read from 0x2011: the configured count, but the object has 16 subs. */
+static uint8_t cells_to_read(const gw_sb_driver_t *d)
+{
+    return d->cfg.cells_per_pack > GW_SB_CELL_SUBS ? GW_SB_CELL_SUBS : d->cfg.cells_per_pack;
+}
+
+static bool dropped(const gw_sb_driver_t *d, int i, uint8_t o)
+{
+    return (d->nodes[i].dropped_mask & BIT(o)) != 0;
+}
+
 static bool wanted(const gw_sb_driver_t *d, int i, uint8_t o)
 {
-    if ((d->nodes[i].dropped_mask & BIT(o)) != 0) {
+    if (dropped(d, i, o) || (o == OBJ_CELLS && cells_to_read(d) == 0)) {
         return false;
     }
     return !objects[o].identity || (d->slot[i].ident_done & BIT(o)) == 0;
+}
+
+/* Sub-index of the object being read (0x2011 walks through the cells). */
+static uint8_t current_sub(const gw_sb_slot_t *s)
+{
+    return s->obj == OBJ_CELLS ? s->cell_sub : objects[s->obj].subindex;
+}
+
+/* What a cycle must have read to be published: the core values, plus the
+ * cells and the error status unless this node has dropped them (an older
+ * battery without them publishes as before, cells absent = 0). A cycle with
+ * a cell or the switch state missing would hide exactly what protects the
+ * cells, so it publishes nothing and the last complete reading ages out. */
+static uint32_t required_mask(const gw_sb_driver_t *d, int i)
+{
+    uint32_t m = CORE_MASK;
+    if (wanted(d, i, OBJ_CELLS)) {
+        m |= BIT(OBJ_CELLS);
+    }
+    if (!dropped(d, i, OBJ_STATUS)) {
+        m |= BIT(OBJ_STATUS);
+    }
+    return m;
+}
+
+/* 0x5021 mA -> 0.1 A, rounded down so it is not above what the BMS said,
+ * except that a positive limit below 0.1 A becomes 1 (0 would mean "no
+ * limit" to DVCC). <= 0: not reported. */
+static uint16_t limit_ma_to_da(int32_t ma)
+{
+    if (ma <= 0) {
+        return 0;
+    }
+    int32_t da = ma / 100;
+    if (da > UINT16_MAX) {
+        return UINT16_MAX;
+    }
+    return da == 0 ? 1u : (uint16_t)da;
 }
 
 static int16_t eighth_to_dc(int32_t raw)
@@ -220,7 +280,9 @@ static void publish(gw_sb_driver_t *d, int i, uint64_t now_ms)
     gw_sb_slot_t *s = &d->slot[i];
     gw_pack_t *p = &d->packs[i];
     const gw_pack_t *st = &s->staging;
-    if ((s->cycle_ok & CORE_MASK) != CORE_MASK || !d->nodes[i].alive) {
+    const gw_sb_node_info_t *n = &d->nodes[i];
+    uint32_t need = required_mask(d, i);
+    if ((s->cycle_ok & need) != need || !n->alive) {
         return;
     }
     uint16_t cycles = (s->cycle_ok & BIT(OBJ_CYCLES)) != 0 ? st->cycles : p->cycles;
@@ -243,6 +305,21 @@ static void publish(gw_sb_driver_t *d, int i, uint64_t now_ms)
     }
     p->temp_count = k;
     p->cell_temp_count = k;
+    /* Cells and switch flags only from this cycle; cell_mv stays 0 (absent)
+     * when the node has no 0x2011. */
+    if ((s->cycle_ok & BIT(OBJ_CELLS)) != 0) {
+        memcpy(p->cell_mv, st->cell_mv, sizeof(p->cell_mv[0]) * cells_to_read(d));
+    }
+    if ((s->cycle_ok & BIT(OBJ_STATUS)) != 0) {
+        p->bms_limits_valid = true;
+        p->bms_charge_off = st->bms_charge_off;
+        p->bms_discharge_off = st->bms_discharge_off;
+    }
+    if (n->max_discharge_valid || n->max_charge_valid) {
+        p->bms_limits_valid = true;
+        p->bms_dcl_da = n->max_discharge_valid ? limit_ma_to_da(n->max_discharge_ma) : 0;
+        p->bms_ccl_da = n->max_charge_valid ? limit_ma_to_da(n->max_charge_ma) : 0;
+    }
     p->updated_ms = now_ms;
     s->fresh_until_ms = add_ms(now_ms, (uint64_t)d->cfg.heartbeat_misses * d->cfg.poll_period_ms);
 }
@@ -268,6 +345,7 @@ static void goto_object(gw_sb_driver_t *d, int i, uint8_t from, uint64_t now_ms)
     for (uint8_t o = from; o < OBJ_COUNT; o++) {
         if (wanted(d, i, o)) {
             s->obj = o;
+            s->cell_sub = 1;
             s->xfer = GW_SB_X_SEND;
             return;
         }
@@ -290,7 +368,7 @@ static void queue_abort(gw_sb_driver_t *d, int i, uint32_t code)
     gw_sb_slot_t *s = &d->slot[i];
     s->abort_pending = true;
     s->abort_index = objects[s->obj].index;
-    s->abort_sub = objects[s->obj].subindex;
+    s->abort_sub = current_sub(s);
     s->abort_code = code;
 }
 
@@ -332,6 +410,22 @@ static void store_value(gw_sb_driver_t *d, int i, uint8_t o, uint32_t raw)
         break;
     case OBJ_AH_EQ:
         n->ah_since_eq_8th = i32;
+        break;
+    case OBJ_STATUS: {
+        uint16_t bits = (uint16_t)raw;
+        n->error_status = bits;
+        n->error_status_valid = true;
+        s->staging.bms_charge_off = (bits & GW_SB_ERR_CHARGE_OFF_MASK) != 0;
+        s->staging.bms_discharge_off = (bits & GW_SB_ERR_DISCHARGE_OFF_MASK) != 0;
+        break;
+    }
+    case OBJ_MAX_DCL:
+        n->max_discharge_ma = i32;
+        n->max_discharge_valid = true;
+        break;
+    case OBJ_MAX_CCL:
+        n->max_charge_ma = i32;
+        n->max_charge_valid = true;
         break;
     case OBJ_TEMP_HI:
         s->staging.temp_dc[1] = eighth_to_dc(i16);
@@ -388,6 +482,24 @@ static void name_done(gw_sb_driver_t *d, int i, size_t len)
     n->name_valid = true;
 }
 
+/* One cell of 0x2011 read: the object is done when the last cell is. */
+static void cell_read(gw_sb_driver_t *d, int i, int16_t mv, uint64_t now_ms)
+{
+    gw_sb_slot_t *s = &d->slot[i];
+    uint8_t k = (uint8_t)(s->cell_sub - 1u); /* cell_sub is 1..cells_to_read() */
+    if (k < GW_SB_CELL_SUBS) {
+        /* A negative cell voltage is a sensor fault: 0 = not reported. */
+        s->staging.cell_mv[k] = mv > 0 ? (uint16_t)mv : 0u;
+    }
+    if (s->cell_sub < cells_to_read(d)) {
+        s->cell_sub++;
+        s->tries = 0;
+        s->xfer = GW_SB_X_SEND;
+        return;
+    }
+    object_done(d, i, now_ms);
+}
+
 /* ------------------------------------------------------------ rx */
 
 static void on_initiate_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, uint64_t now_ms)
@@ -426,6 +538,10 @@ static void on_initiate_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m
     }
     uint32_t raw = width == 4 ? m->value : (m->value & ((1u << (8u * width)) - 1u));
     d->stats.replies_ok++;
+    if (s->obj == OBJ_CELLS) {
+        cell_read(d, i, (int16_t)(uint16_t)raw, now_ms);
+        return;
+    }
     store_value(d, i, s->obj, raw);
     object_done(d, i, now_ms);
 }
@@ -467,9 +583,9 @@ static void on_segment_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m,
     s->xfer = GW_SB_X_SEND;
 }
 
-static bool mux_matches(const gw_sdo_msg_t *m, const sb_object_t *ob)
+static bool mux_matches(const gw_sdo_msg_t *m, const gw_sb_slot_t *s)
 {
-    return m->has_mux && m->index == ob->index && m->subindex == ob->subindex;
+    return m->has_mux && m->index == objects[s->obj].index && m->subindex == current_sub(s);
 }
 
 static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, uint64_t now_ms)
@@ -479,9 +595,8 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
         d->stats.unexpected++; /* late, or nobody asked */
         return;
     }
-    const sb_object_t *ob = &objects[s->obj];
     if (m->cmd == GW_SDO_CMD_ABORT) {
-        if (!mux_matches(m, ob)) {
+        if (!mux_matches(m, s)) {
             d->stats.mismatched++;
             return;
         }
@@ -490,6 +605,12 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
         if (m->abort_code == GW_SDO_ABORT_NO_OBJECT || m->abort_code == GW_SDO_ABORT_NO_SUBINDEX) {
             d->nodes[i].dropped_mask |= BIT(s->obj);
             d->stats.objects_dropped++;
+            if (s->obj == OBJ_MAX_DCL && m->abort_code == GW_SDO_ABORT_NO_OBJECT) {
+                /* No 0x5021 at all: its sub 02 is not there either, so do
+                 * not spend a second request and abort on it. */
+                d->nodes[i].dropped_mask |= BIT(OBJ_MAX_CCL);
+                d->stats.objects_dropped++;
+            }
         }
         goto_object(d, i, (uint8_t)(s->obj + 1u), now_ms);
         return;
@@ -507,7 +628,7 @@ static void on_node_response(gw_sb_driver_t *d, int i, const gw_sdo_msg_t *m, ui
         d->stats.unexpected++;
         return;
     }
-    if (!mux_matches(m, ob)) {
+    if (!mux_matches(m, s)) {
         d->stats.mismatched++;
         return;
     }
@@ -719,7 +840,7 @@ size_t gw_sb_process(gw_sb_driver_t *d, uint64_t now_ms, gw_can_frame_t *tx, siz
         if (s->segmented) {
             gw_sdo_build_upload_segment_request(id, s->toggle, &tx[n++]);
         } else {
-            gw_sdo_build_upload_request(id, ob->index, ob->subindex, &tx[n++]);
+            gw_sdo_build_upload_request(id, ob->index, current_sub(s), &tx[n++]);
             s->tries++;
         }
         s->xfer = GW_SB_X_WAIT;
