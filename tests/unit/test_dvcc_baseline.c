@@ -392,6 +392,12 @@ static void test_dvcc_offline_pack_blocks_charge(void **state)
     p[1].online = true;
     compute(&d, p, 3, true, &lim);
     EQ(2, "ccl", lim.ccl_da, 1500);
+    /* last seen low: the others must not drain it past its cut-off */
+    make_pack(&p[2], 2, 2700, 3000, 250, 250, 10);
+    p[2].online = false;
+    compute(&d, p, 3, true, &lim);
+    EQ(3, "dcl", lim.dcl_da, 0);
+    STREQ(3, "dcl reason", lim.dcl_reason, "low pack offline");
 }
 
 /* A hostile pack count must not be trusted past the array. */

@@ -313,6 +313,9 @@ static void bms_allowance(const gw_pack_t *packs, size_t n, bool charge, uint16_
     }
 }
 
+/* Offline pack last seen below this SOC: no discharge until it is back. */
+#define OFFLINE_LOW_SOC_PCT 30u
+
 /* CCL: the later rule overrides the earlier one, most severe last, so the
  * reason always names what actually set the value. */
 static void set_ccl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, const gw_pack_t *packs,
@@ -371,6 +374,21 @@ static void set_dcl(const gw_dvcc_baseline_t *d, const gw_bank_t *b, const gw_pa
                           : "normal";
     if (k == 0 && b->packs_online > 0) {
         out->dcl_reason = "BMS discharge switch open";
+    }
+    /* An unwatched pack that was last seen low may be drained past its cut-off
+     * by the others' discharge: stop discharging until it reports again. One
+     * last seen healthy may go on for a while (island systems need DCL). */
+    for (size_t i = 0; i < n; i++) {
+        const gw_pack_t *p = &packs[i];
+        if (!p->present || p->online) {
+            continue;
+        }
+        pack_ext_t e = pack_extremes(p);
+        if (p->soc_pct < OFFLINE_LOW_SOC_PCT ||
+            (e.have_cells && e.min_mv < d->cfg.cell_uv_release_mv)) {
+            out->dcl_da = 0;
+            out->dcl_reason = "low pack offline";
+        }
     }
     if (d->dis_temp_block) {
         out->dcl_da = 0;
