@@ -13,6 +13,7 @@ int cmd_decode(int argc, char **argv);
 int cmd_emulate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
+int cmd_panel(int argc, char **argv);
 
 /* Per-family entry points, argv[0] = the family word ("tinybms", ...). */
 int decode_tinybms_main(int argc, char **argv);
