@@ -5,6 +5,9 @@
 #ifndef BENCH_COMMANDS_H
 #define BENCH_COMMANDS_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 enum { BENCH_EXIT_OK = 0, BENCH_EXIT_FAIL = 1, BENCH_EXIT_USAGE = 2 };
 
 int cmd_run(int argc, char **argv);
@@ -13,6 +16,9 @@ int cmd_decode(int argc, char **argv);
 int cmd_emulate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+/* `bmsbench bench` replay figure: parse+check N candump frames vs python-can (cmd_replay.c). */
+int bench_replay_figure(FILE *out, size_t frames);
 int cmd_panel(int argc, char **argv);
 
 /* Per-family entry points, argv[0] = the family word ("tinybms", ...). */

@@ -22,6 +22,7 @@ static const command_t commands[] = {
     {"emulate", cmd_emulate, "run a BMS emulator (--stdio)"},
     {"bench", cmd_bench, "measure simulator speed (24 h of a 4-pack bank)"},
     {"fuzz", cmd_fuzz, "run random scenarios and check the safety invariants"},
+    {"replay", cmd_replay, "check a Victron capture, or feed a BMS capture into the gateway"},
     {"panel", cmd_panel, "watch and steer a scenario in an SDL2 window, or snapshot it to PNG"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
