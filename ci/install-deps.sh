@@ -5,6 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3 gcc-arm-none-eabi libnewlib-arm-none-eabi
+      python3-can can-utils tshark
       libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core xvfb xauth xdotool"
 
 missing=""
@@ -27,6 +28,12 @@ fi
 
 echo "install-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# tshark (wireshark-common) would otherwise ask whether non-root users may capture.
+case " $missing " in
+*" tshark "*)
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+    ;;
+esac
 $SUDO apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -145,10 +145,10 @@ int bench_logfmt_asc_line(char *out, size_t cap, uint64_t rel_us, int channel, b
     } else {
         snprintf(id, sizeof id, "%" PRIX32, f->id);
     }
-    int n = fit(snprintf(out, cap, "%4" PRIu64 ".%06" PRIu64 " %d  %-15s %-4s d %X",
-                         rel_us / US_PER_S, rel_us % US_PER_S, channel, id, tx ? "Tx" : "Rx",
-                         (unsigned)f->dlc),
-                cap);
+    int n =
+        fit(snprintf(out, cap, "%4" PRIu64 ".%06" PRIu64 " %d  %-15s %-4s d %X", rel_us / US_PER_S,
+                     rel_us % US_PER_S, channel, id, tx ? "Tx" : "Rx", (unsigned)f->dlc),
+            cap);
     if (n < 0) {
         return -1;
     }
@@ -201,9 +201,9 @@ void bench_logfmt_pcap_header(uint8_t out[BENCH_PCAP_HEADER_LEN])
     put_le32(&out[0], 0xA1B2C3D4u); /* microsecond timestamps, written little-endian */
     put_le16(&out[4], 2);           /* version 2.4 */
     put_le16(&out[6], 4);
-    put_le32(&out[8], 0);           /* thiszone: timestamps are UTC */
-    put_le32(&out[12], 0);          /* sigfigs */
-    put_le32(&out[16], 65535);      /* snaplen */
+    put_le32(&out[8], 0);      /* thiszone: timestamps are UTC */
+    put_le32(&out[12], 0);     /* sigfigs */
+    put_le32(&out[16], 65535); /* snaplen */
     put_le32(&out[20], BENCH_PCAP_LINKTYPE_CAN_SOCKETCAN);
 }
 
@@ -219,9 +219,8 @@ int bench_logfmt_pcap_record(uint8_t out[BENCH_PCAP_RECORD_LEN], uint64_t t_us,
     put_le32(&out[12], 16);
     /* LINKTYPE_CAN_SOCKETCAN stores can_id in network byte order, unlike the
      * host-order struct can_frame a socket returns. */
-    uint32_t can_id = (f->id & SIM_CAN_EFF_FLAG) != 0
-                          ? (f->id & CAN_EFF_MASK) | BENCH_SOCKETCAN_EFF_FLAG
-                          : f->id;
+    uint32_t can_id =
+        (f->id & SIM_CAN_EFF_FLAG) != 0 ? (f->id & CAN_EFF_MASK) | BENCH_SOCKETCAN_EFF_FLAG : f->id;
     put_be32(&out[16], can_id);
     out[20] = f->dlc;
     out[21] = 0; /* pad / CAN FD flags */

@@ -6,20 +6,20 @@
 #ifndef BENCH_LOGFMT_WRITE_H
 #define BENCH_LOGFMT_WRITE_H
 
+#include "sim/canbus.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sim/canbus.h"
 
 /* Buffer sizes that always fit one line / record of each writer. */
-#define BENCH_LOGFMT_CANDUMP_MAX 96   /* "(" 20 "." 6 ") " ifname(<=16) " " 8 "#" 16 "\n" */
-#define BENCH_LOGFMT_ASC_LINE_MAX 96  /* time(<=27) ch(<=11) id(15) dir(4) "d 8" 8 x 3 "\n" */
+#define BENCH_LOGFMT_CANDUMP_MAX 96  /* "(" 20 "." 6 ") " ifname(<=16) " " 8 "#" 16 "\n" */
+#define BENCH_LOGFMT_ASC_LINE_MAX 96 /* time(<=27) ch(<=11) id(15) dir(4) "d 8" 8 x 3 "\n" */
 #define BENCH_LOGFMT_ASC_HEADER_MAX 256
-#define BENCH_LOGFMT_IFNAME_MAX 16    /* IFNAMSIZ, including the NUL */
+#define BENCH_LOGFMT_IFNAME_MAX 16 /* IFNAMSIZ, including the NUL */
 #define BENCH_PCAP_HEADER_LEN 24
-#define BENCH_PCAP_RECORD_LEN 32      /* 16-byte record header + 16-byte SocketCAN frame */
+#define BENCH_PCAP_RECORD_LEN 32 /* 16-byte record header + 16-byte SocketCAN frame */
 #define BENCH_PCAP_LINKTYPE_CAN_SOCKETCAN 227u
-#define BENCH_SERIAL_LINE_BYTES 256   /* longest frame on one capture line */
+#define BENCH_SERIAL_LINE_BYTES 256 /* longest frame on one capture line */
 /* "<sec>.<usec> <dir>[+]" + " XX" per byte + "\n" */
 #define BENCH_LOGFMT_SERIAL_LINE_MAX (32 + 3 * BENCH_SERIAL_LINE_BYTES + 2)
 

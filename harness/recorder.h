@@ -5,8 +5,9 @@
 #ifndef BENCH_RECORDER_H
 #define BENCH_RECORDER_H
 
-#include <stddef.h>
 #include "harness/runner.h"
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct bench_recorder bench_recorder_t;
 
@@ -18,6 +19,9 @@ bench_recorder_t *bench_recorder_open(const char *dir, const bench_scenario_t *s
 const bench_taps_t *bench_recorder_taps(bench_recorder_t *r);
 /* Folder the files went to (for reports). */
 const char *bench_recorder_dir(const bench_recorder_t *r);
+/* Observations dropped as malformed so far (bus other than 0/1, a frame
+ * with dlc > 8 or a bad id, a time past 2106, a character without a line). */
+uint64_t bench_recorder_dropped(const bench_recorder_t *r);
 /* Flush and close every file; 0, or -1 with a message. Frees r. */
 int bench_recorder_close(bench_recorder_t *r, char *err, size_t errcap);
 

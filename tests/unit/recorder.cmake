@@ -12,3 +12,6 @@ endif()
 bms_unit_test(NAME test_logfmt_write
               SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_logfmt_write.c
               LIBS bench_harness)
+bms_unit_test(NAME test_recorder
+              SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_recorder.c
+              LIBS bench_harness)

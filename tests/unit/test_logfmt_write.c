@@ -39,17 +39,28 @@ static const struct {
     uint8_t data[8];
     const char *want;
 } candump_rows[] = {
-    {1700000000123456u, "can0", 0x351, 8, {0x28, 0x02, 0xE8, 0x03, 0xDC, 0x05, 0xD0, 0x01},
+    {1700000000123456u,
+     "can0",
+     0x351,
+     8,
+     {0x28, 0x02, 0xE8, 0x03, 0xDC, 0x05, 0xD0, 0x01},
      "(1700000000.123456) can0 351#2802E803DC05D001\n"},
     {0, "can0", 0x000, 0, {0}, "(0000000000.000000) can0 000#\n"},
     {1000001, "can1", 0x7FF, 1, {0xAB}, "(0000000001.000001) can1 7FF#AB\n"},
-    {1700000001999999u, "can1", 0x601, 8, {0x40, 0x60, 0x60, 0x00, 0, 0, 0, 0},
+    {1700000001999999u,
+     "can1",
+     0x601,
+     8,
+     {0x40, 0x60, 0x60, 0x00, 0, 0, 0, 0},
      "(1700000001.999999) can1 601#4060600000000000\n"},
-    {5, "vcan0", EFF | 0x1FFFFFFF, 2, {0x00, 0xFF},
-     "(0000000000.000005) vcan0 1FFFFFFF#00FF\n"},
+    {5, "vcan0", EFF | 0x1FFFFFFF, 2, {0x00, 0xFF}, "(0000000000.000005) vcan0 1FFFFFFF#00FF\n"},
     {5, "can0", EFF | 0x5, 0, {0}, "(0000000000.000005) can0 00000005#\n"},
     /* more than 10 digits of seconds are written out, not cut */
-    {99999999999000000u, "can0", 0x35E, 3, {0x41, 0x42, 0x43},
+    {99999999999000000u,
+     "can0",
+     0x35E,
+     3,
+     {0x41, 0x42, 0x43},
      "(99999999999.000000) can0 35E#414243\n"},
 };
 
@@ -75,12 +86,12 @@ static void test_logfmt_candump_rejects_bad_input(void **state)
         uint8_t dlc;
         const char *ifname;
     } rows[] = {
-        {0x351, 9, "can0"},                /* dlc past 8 */
+        {0x351, 9, "can0"}, /* dlc past 8 */
         {0x351, 255, "can0"},
-        {0x800, 8, "can0"},                /* 11-bit id out of range */
-        {EFF | 0x20000000u, 8, "can0"},    /* 29-bit id out of range */
-        {0x351, 8, ""},                    /* empty interface */
-        {0x351, 8, "abcdefghijklmnop"},    /* 16 characters: longer than IFNAMSIZ-1 */
+        {0x800, 8, "can0"},             /* 11-bit id out of range */
+        {EFF | 0x20000000u, 8, "can0"}, /* 29-bit id out of range */
+        {0x351, 8, ""},                 /* empty interface */
+        {0x351, 8, "abcdefghijklmnop"}, /* 16 characters: longer than IFNAMSIZ-1 */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sim_can_frame_t f = frame(rows[i].id, rows[i].dlc, d);
@@ -127,11 +138,9 @@ static void test_logfmt_asc_header(void **state)
         int64_t epoch_s;
         const char *date;
     } rows[] = {
-        {1700000000, "Tue Nov 14 22:13:20.000 2023"},
-        {0, "Thu Jan 01 00:00:00.000 1970"},
+        {1700000000, "Tue Nov 14 22:13:20.000 2023"}, {0, "Thu Jan 01 00:00:00.000 1970"},
         {951782400, "Tue Feb 29 00:00:00.000 2000"}, /* leap day */
-        {951868799, "Tue Feb 29 23:59:59.000 2000"},
-        {4102444800, "Fri Jan 01 00:00:00.000 2100"},
+        {951868799, "Tue Feb 29 23:59:59.000 2000"},  {4102444800, "Fri Jan 01 00:00:00.000 2100"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char want[BENCH_LOGFMT_ASC_HEADER_MAX];
@@ -157,14 +166,34 @@ static const struct {
     uint8_t data[8];
     const char *want;
 } asc_rows[] = {
-    {1234567, 1, false, 0x351, 8, {0x28, 0x02, 0xE8, 0x03, 0xDC, 0x05, 0xD0, 0x01},
+    {1234567,
+     1,
+     false,
+     0x351,
+     8,
+     {0x28, 0x02, 0xE8, 0x03, 0xDC, 0x05, 0xD0, 0x01},
      "   1.234567 1  351             Rx   d 8 28 02 E8 03 DC 05 D0 01\n"},
-    {0, 1, true, 0x35E, 8, {'E', 'E', 'T', ' ', ' ', ' ', ' ', ' '},
+    {0,
+     1,
+     true,
+     0x35E,
+     8,
+     {'E', 'E', 'T', ' ', ' ', ' ', ' ', ' '},
      "   0.000000 1  35E             Tx   d 8 45 45 54 20 20 20 20 20\n"},
     {1500000, 1, true, 0x080, 0, {0}, "   1.500000 1  80              Tx   d 0\n"},
-    {2700000000u, 2, false, EFF | 0x18FF50E5, 2, {0x01, 0x0A},
+    {2700000000u,
+     2,
+     false,
+     EFF | 0x18FF50E5,
+     2,
+     {0x01, 0x0A},
      "2700.000000 2  18FF50E5x       Rx   d 2 01 0A\n"},
-    {12345678000000u, 1, false, 0x7FF, 1, {0xFF},
+    {12345678000000u,
+     1,
+     false,
+     0x7FF,
+     1,
+     {0xFF},
      "12345678.000000 1  7FF             Rx   d 1 FF\n"},
 };
 
@@ -232,21 +261,27 @@ static const struct {
     uint8_t want[BENCH_PCAP_RECORD_LEN];
 } pcap_rows[] = {
     /* SDO upload request for 0x6060 to node 1 at 1700000001.000002 */
-    {1700000001000002u, 0x601, 8, {0x40, 0x60, 0x60, 0x00, 0, 0, 0, 0},
-     {0x01, 0xF1, 0x53, 0x65, 0x02, 0x00, 0x00, 0x00, 0x10, 0, 0, 0, 0x10, 0, 0, 0,
-      0x00, 0x00, 0x06, 0x01, 0x08, 0, 0, 0, 0x40, 0x60, 0x60, 0x00, 0, 0, 0, 0}},
+    {1700000001000002u,
+     0x601,
+     8,
+     {0x40, 0x60, 0x60, 0x00, 0, 0, 0, 0},
+     {0x01, 0xF1, 0x53, 0x65, 0x02, 0x00, 0x00, 0x00, 0x10, 0,    0,    0,    0x10, 0, 0, 0,
+      0x00, 0x00, 0x06, 0x01, 0x08, 0,    0,    0,    0x40, 0x60, 0x60, 0x00, 0,    0, 0, 0}},
     /* 29-bit id: EFF flag in the top bit, id big-endian */
-    {999999, EFF | 0x18FF50E5, 2, {0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x11, 0x22},
-     {0x00, 0, 0, 0, 0x3F, 0x42, 0x0F, 0x00, 0x10, 0, 0, 0, 0x10, 0, 0, 0,
-      0x98, 0xFF, 0x50, 0xE5, 0x02, 0, 0, 0, 0xAA, 0xBB, 0, 0, 0, 0, 0, 0}},
+    {999999,
+     EFF | 0x18FF50E5,
+     2,
+     {0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x11, 0x22},
+     {0x00, 0,    0,    0,    0x3F, 0x42, 0x0F, 0x00, 0x10, 0,    0, 0, 0x10, 0, 0, 0,
+      0x98, 0xFF, 0x50, 0xE5, 0x02, 0,    0,    0,    0xAA, 0xBB, 0, 0, 0,    0, 0, 0}},
     /* dlc 0: the data bytes are zero whatever the frame held */
-    {0, 0x000, 0, {1, 2, 3, 4, 5, 6, 7, 8},
-     {0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0,
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {0, 0x000, 0, {1, 2, 3, 4, 5, 6, 7, 8}, {0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0,    0, 0, 0, 0,    0, 0, 0}},
     /* the last representable second */
-    {4294967295999999u, 0x7FF, 1, {0x5A},
-     {0xFF, 0xFF, 0xFF, 0xFF, 0x3F, 0x42, 0x0F, 0x00, 0x10, 0, 0, 0, 0x10, 0, 0, 0,
-      0x00, 0x00, 0x07, 0xFF, 0x01, 0, 0, 0, 0x5A, 0, 0, 0, 0, 0, 0, 0}},
+    {4294967295999999u, 0x7FF, 1, {0x5A}, {0xFF, 0xFF, 0xFF, 0xFF, 0x3F, 0x42, 0x0F, 0x00,
+                                           0x10, 0,    0,    0,    0x10, 0,    0,    0,
+                                           0x00, 0x00, 0x07, 0xFF, 0x01, 0,    0,    0,
+                                           0x5A, 0,    0,    0,    0,    0,    0,    0}},
 };
 
 static void test_logfmt_pcap_records(void **state)
@@ -331,9 +366,11 @@ static void test_logfmt_csv_numbers(void **state)
         double v;
         const char *want;
     } rows[] = {
-        {0.0, "0"},     {53.2, "53.2"},        {-12.5, "-12.5"},       {3.3456789, "3.345679"},
-        {1e-9, "1e-09"}, {150.0, "150"},       {NAN, ""},              {INFINITY, ""},
-        {-INFINITY, ""}, {-1.7976931348623157e308, "-1.797693e+308"},
+        {0.0, "0"},       {53.2, "53.2"},
+        {-12.5, "-12.5"}, {3.3456789, "3.345679"},
+        {1e-9, "1e-09"},  {150.0, "150"},
+        {NAN, ""},        {INFINITY, ""},
+        {-INFINITY, ""},  {-1.7976931348623157e308, "-1.797693e+308"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char out[32];
