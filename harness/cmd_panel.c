@@ -411,6 +411,14 @@ int cmd_panel(int argc, char **argv)
         fprintf(stderr, "bmsbench panel: out of memory\n");
         return BENCH_EXIT_FAIL;
     }
+    /* Live mode takes run --live's options, which this build does not know yet. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--live") == 0) {
+            fprintf(stderr, "live mode is not available yet (needs bmsbench run --live)\n");
+            free(a), free(sc), free(p);
+            return BENCH_EXIT_USAGE;
+        }
+    }
     int rc = parse_args(argc, argv, a);
     if (rc != 0) {
         if (rc == 2) {
