@@ -80,7 +80,7 @@ void bench_panel_draw_alarms(bench_panel_t *p, SDL_Renderer *r, const bench_pane
     lamp(p, r, rx, ry, lh, (f & 0x10) != 0, 0xE6AA1Eu, "force charge 2");
     ry += lh;
     lamp(p, r, rx, ry, lh, (f & 0x08) != 0, 0xE6AA1Eu, "full charge");
-    ry += lh + 4;
+    ry += lh;
     bench_panel_text(p, r, p->font, rx, ry, RGB_TEXT, "relays and LED");
     ry += lh;
     lamp(p, r, rx, ry, lh, io[PLAT_GPIO_RELAY_CHARGE], 0x50DC78u, "charge relay");
@@ -94,11 +94,11 @@ void bench_panel_draw_alarms(bench_panel_t *p, SDL_Renderer *r, const bench_pane
     bool g = io[PLAT_GPIO_LED_GREEN], red = io[PLAT_GPIO_LED_RED];
     uint32_t led = g && red ? 0xE6AA1Eu : red ? 0xFF3030u : g ? 0x30E060u : 0x303030u;
     lamp(p, r, rx, ry, lh, g || red, led, led_meaning(g, red));
-    ry += lh + 4;
+    ry += lh;
     snprintf(buf, sizeof buf, "0x372 blocking chg %u dis %u", gx->modules_blocking_charge,
              gx->modules_blocking_discharge);
     bench_panel_text(p, r, p->font, rx, ry, RGB_DIM, buf);
-    ry += lh + 4;
+    ry += lh;
     /* The cell colour legend with the thresholds the bank area uses. */
     int ov, high, low, uv;
     bench_panel_thresholds(p, &ov, &high, &low, &uv);
@@ -108,7 +108,7 @@ void bench_panel_draw_alarms(bench_panel_t *p, SDL_Renderer *r, const bench_pane
         int mv;
     } legend[] = {
         {BENCH_PANEL_RGB_CELL_OV, ">= %d mV cut-off", ov}, {BENCH_PANEL_RGB_CELL_HIGH, ">= %d mV", high},
-        {BENCH_PANEL_RGB_CELL_OK, "ok", 0},                {BENCH_PANEL_RGB_CELL_LOW, "<= %d mV", low},
+        {BENCH_PANEL_RGB_CELL_LOW, "<= %d mV", low},
         {BENCH_PANEL_RGB_CELL_UV, "<= %d mV cut-off", uv},
     };
     for (size_t i = 0; i < sizeof legend / sizeof legend[0]; i++) {
