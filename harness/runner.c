@@ -30,40 +30,102 @@
 
 /* ---- gateway settings that a scenario or --set may override ---- */
 
-enum { T_U8, T_U16, T_U32, T_I16, T_BOOL };
+enum { T_U8, T_U16, T_U32, T_I16, T_BOOL, T_CURVE, T_MODE };
 
+/* offset2: a second field set to the same value (NO_FIELD = none). Settings
+ * both DVCC implementations share (cut-offs, temperature windows, maxima) set
+ * the baseline and the engine's profile together, so a --set that breaks one
+ * breaks whichever runs. T_CURVE: 0 turns a profile curve off, 1 restores its
+ * default; T_MODE: 0 linear, 1 step. */
 typedef struct gw_key {
     const char *name;
     size_t offset;
+    size_t offset2;
     int type;
     double min, max;
 } gw_key_t;
 
+#define NO_FIELD ((size_t)-1)
 #define DV(f) offsetof(gw_config_t, dvcc.f)
-#define TB(f) offsetof(gw_config_t, topband.f)
-#define TI(f) offsetof(gw_config_t, tinybms.f)
-#define SB(f) offsetof(gw_config_t, superb.f)
-#define CV(f) offsetof(gw_config_t, cvl.f)
-#define BP(f) offsetof(gw_config_t, balancer.prot.f)
+#define PF(f) offsetof(gw_config_t, profile.f)
+#define TB(f) offsetof(gw_config_t, topband.f), NO_FIELD
+#define TI(f) offsetof(gw_config_t, tinybms.f), NO_FIELD
+#define SB(f) offsetof(gw_config_t, superb.f), NO_FIELD
+#define CV(f) offsetof(gw_config_t, cvl.f), NO_FIELD
+#define BP(f) offsetof(gw_config_t, balancer.prot.f), NO_FIELD
+#define BASE(f) DV(f), NO_FIELD
+#define ENG(f) PF(f), NO_FIELD
 static const gw_key_t gw_keys[] = {
-    {"cvl_cell_mv", DV(cvl_cell_mv), T_U16, 2000, 4500},
-    {"cell_ov_mv", DV(cell_ov_mv), T_U16, 2000, 5000},
-    {"cell_ov_release_mv", DV(cell_ov_release_mv), T_U16, 2000, 5000},
-    {"cell_uv_mv", DV(cell_uv_mv), T_U16, 0, 4000},
-    {"cell_uv_release_mv", DV(cell_uv_release_mv), T_U16, 0, 4000},
-    {"pack_ov_mv_15s", DV(pack_ov_mv_15s), T_U32, 0, 100000},
-    {"charge_min_dc", DV(charge_min_dc), T_I16, -500, 1000},
-    {"charge_max_dc", DV(charge_max_dc), T_I16, -500, 1500},
-    {"discharge_min_dc", DV(discharge_min_dc), T_I16, -500, 1000},
-    {"discharge_max_dc", DV(discharge_max_dc), T_I16, -500, 1500},
-    {"temp_hysteresis_dc", DV(temp_hysteresis_dc), T_I16, 0, 200},
-    {"charge_da_per_pack", DV(charge_da_per_pack), T_U16, 0, 20000},
-    {"discharge_da_per_pack", DV(discharge_da_per_pack), T_U16, 0, 20000},
-    {"taper_soc_pct", DV(taper_soc_pct), T_U8, 0, 101},
-    {"taper_da_per_pack", DV(taper_da_per_pack), T_U16, 0, 20000},
-    {"taper_cell_mv", DV(taper_cell_mv), T_U16, 2000, 5000},
-    {"dvl_cell_mv", DV(dvl_cell_mv), T_U16, 0, 4000},
-    {"imbalance_warn_mv", DV(imbalance_warn_mv), T_U16, 0, 2000},
+    /* shared by the baseline (dvcc) and the engine (profile) */
+    {"cvl_cell_mv", DV(cvl_cell_mv), PF(cvl_cell_mv), T_U16, 2000, 4500},
+    {"cell_ov_mv", DV(cell_ov_mv), PF(cell_max_mv), T_U16, 2000, 5000},
+    {"cell_ov_release_mv", DV(cell_ov_release_mv), PF(cell_max_release_mv), T_U16, 2000, 5000},
+    {"cell_uv_mv", DV(cell_uv_mv), PF(cell_min_mv), T_U16, 0, 4000},
+    {"cell_uv_release_mv", DV(cell_uv_release_mv), PF(cell_min_release_mv), T_U16, 0, 4000},
+    {"charge_min_dc", DV(charge_min_dc), PF(charge_min_dc), T_I16, -500, 1000},
+    {"charge_max_dc", DV(charge_max_dc), PF(charge_max_dc), T_I16, -500, 1500},
+    {"discharge_min_dc", DV(discharge_min_dc), PF(discharge_min_dc), T_I16, -500, 1000},
+    {"discharge_max_dc", DV(discharge_max_dc), PF(discharge_max_dc), T_I16, -500, 1500},
+    {"temp_hysteresis_dc", DV(temp_hysteresis_dc), PF(temp_hysteresis_dc), T_I16, 0, 200},
+    {"charge_da_per_pack", DV(charge_da_per_pack), PF(charge_max_da_per_pack), T_U16, 0, 20000},
+    {"discharge_da_per_pack", DV(discharge_da_per_pack), PF(discharge_max_da_per_pack), T_U16, 0,
+     20000},
+    {"dvl_cell_mv", DV(dvl_cell_mv), PF(dvl_cell_mv), T_U16, 0, 4000},
+    {"imbalance_warn_mv", DV(imbalance_warn_mv), PF(imbalance_warn_mv), T_U16, 0, 2000},
+    /* the baseline (seed model) only */
+    {"pack_ov_mv_15s", BASE(pack_ov_mv_15s), T_U32, 0, 100000},
+    {"taper_soc_pct", BASE(taper_soc_pct), T_U8, 0, 101},
+    {"taper_da_per_pack", BASE(taper_da_per_pack), T_U16, 0, 20000},
+    {"taper_cell_mv", BASE(taper_cell_mv), T_U16, 2000, 5000},
+    /* the engine only (profile.h names them; see the README for each) */
+    {"cell_count", ENG(cell_count), T_U8, 0, 32},
+    {"cell_high_warn_mv", ENG(cell_high_warn_mv), T_U16, 2000, 5000},
+    {"cell_low_warn_mv", ENG(cell_low_warn_mv), T_U16, 0, 4000},
+    {"float_cell_mv", ENG(float_cell_mv), T_U16, 2000, 4500},
+    {"hold_cell_mv", ENG(hold_cell_mv), T_U16, 2000, 4500},
+    {"cvl_floor_cell_mv", ENG(cvl_floor_cell_mv), T_U16, 2000, 4500},
+    {"absorption_enter_mv", ENG(absorption_enter_mv), T_U16, 0, 1000},
+    {"absorption_exit_mv", ENG(absorption_exit_mv), T_U16, 0, 1000},
+    {"converged_mv", ENG(converged_mv), T_U16, 0, 1000},
+    {"float_after_converged_ms", ENG(float_after_converged_ms), T_U32, 0, 86400000},
+    {"absorption_max_ms", ENG(absorption_max_ms), T_U32, 0, 86400000},
+    {"rebulk_soc_pct", ENG(rebulk_soc_pct), T_U8, 0, 100},
+    {"rebulk_cell_mv", ENG(rebulk_cell_mv), T_U16, 2000, 4500},
+    {"imbalance_hold_mv", ENG(imbalance_hold_mv), T_U16, 1, 2000},
+    {"imbalance_release_mv", ENG(imbalance_release_mv), T_U16, 0, 2000},
+    {"imbalance_min_cell_mv", ENG(imbalance_min_cell_mv), T_U16, 0, 5000},
+    {"imbalance_hold_min_ms", ENG(imbalance_hold_min_ms), T_U32, 0, 86400000},
+    {"imbalance_ccl_permille", ENG(imbalance_ccl_permille), T_U16, 0, 1000},
+    {"imbalance_alarm_mv", ENG(imbalance_alarm_mv), T_U16, 0, 5000},
+    {"temp_warn_margin_dc", ENG(temp_warn_margin_dc), T_I16, 0, 500},
+    {"overcurrent_alarm_pct", ENG(overcurrent_alarm_pct), T_U8, 0, 255},
+    {"overcurrent_delay_ms", ENG(overcurrent_delay_ms), T_U32, 0, 3600000},
+    {"curve_mode", ENG(curve_mode), T_MODE, 0, 1},
+    {"charge_cell_curve", ENG(charge_cell), T_CURVE, 0, 1},
+    {"discharge_cell_curve", ENG(discharge_cell), T_CURVE, 0, 1},
+    {"charge_temp_curve", ENG(charge_temp), T_CURVE, 0, 1},
+    {"discharge_temp_curve", ENG(discharge_temp), T_CURVE, 0, 1},
+    {"charge_soc_curve", ENG(charge_soc), T_CURVE, 0, 1},
+    {"discharge_soc_curve", ENG(discharge_soc), T_CURVE, 0, 1},
+    {"hyst_cell_mv", ENG(hyst_cell_mv), T_U16, 0, 1000},
+    {"hyst_temp_dc", ENG(hyst_temp_dc), T_I16, 0, 500},
+    {"hyst_soc_pct", ENG(hyst_soc_pct), T_U8, 0, 50},
+    {"recovery_threshold_permille", ENG(recovery_threshold_permille), T_U16, 0, 1000},
+    {"recovery_hold_ms", ENG(recovery_hold_ms), T_U32, 0, 86400000},
+    {"ramp_da_per_s", ENG(ramp_da_per_s), T_U16, 1, 20000},
+    {"rise_interval_ms", ENG(rise_interval_ms), T_U32, 0, 86400000},
+    {"cvl_rise_hold_ms", ENG(cvl_rise_hold_ms), T_U32, 0, 86400000},
+    {"cvl_ramp_mv_per_s", ENG(cvl_ramp_mv_per_s), T_U16, 1, 10000},
+    {"cvl_bank_tolerance_mv", ENG(cvl_bank_tolerance_mv), T_U16, 0, 10000},
+    {"data_stale_ms", ENG(data_stale_ms), T_U32, 1, 3600000},
+    {"implausible_max_ms", ENG(implausible_max_ms), T_U32, 1, 3600000},
+    {"cell_plausible_min_mv", ENG(cell_plausible_min_mv), T_U16, 0, 5000},
+    {"cell_plausible_max_mv", ENG(cell_plausible_max_mv), T_U16, 0, 10000},
+    {"cell_jump_mv", ENG(cell_jump_mv), T_U16, 0, 5000},
+    {"temp_jump_dc", ENG(temp_jump_dc), T_I16, 0, 2000},
+    {"pack_sum_tolerance_mv", ENG(pack_sum_tolerance_mv), T_U16, 0, 60000},
+    {"jump_hold_ms", ENG(jump_hold_ms), T_U32, 0, 3600000},
+    /* Topband driver */
     {"first_address", TB(first_address), T_U8, 0, 15},
     {"last_address", TB(last_address), T_U8, 0, 15},
     {"poll_period_ms", TB(poll_period_ms), T_U32, 100, 600000},
@@ -72,7 +134,7 @@ static const gw_key_t gw_keys[] = {
     {"retries", TB(retries), T_U8, 0, 10},
     {"offline_after_misses", TB(offline_after_misses), T_U8, 1, 100},
     {"rescan_period_ms", TB(rescan_period_ms), T_U32, 1000, 86400000},
-    {"can_period_ms", offsetof(gw_config_t, can_period_ms), T_U32, 50, 60000},
+    {"can_period_ms", offsetof(gw_config_t, can_period_ms), NO_FIELD, T_U32, 50, 60000},
     /* TinyBMS driver */
     {"tiny_poll_period_ms", TI(poll_period_ms), T_U32, 100, 600000},
     {"tiny_reply_timeout_ms", TI(reply_timeout_ms), T_U32, 5, 60000},
@@ -87,10 +149,10 @@ static const gw_key_t gw_keys[] = {
     {"sb_sdo_timeout_ms", SB(sdo_timeout_ms), T_U32, 5, 60000},
     {"sb_retries", SB(retries), T_U8, 0, 10},
     {"sb_heartbeat_misses", SB(heartbeat_misses), T_U8, 1, 100},
-    /* which DVCC decides: 0 the v1 baseline (default), 1 the engine */
-    {"dvcc_engine", offsetof(gw_config_t, dvcc_engine), T_BOOL, 0, 1},
+    /* which DVCC decides: 1 the engine (default), 0 the v1 baseline (seed model) */
+    {"dvcc_engine", offsetof(gw_config_t, dvcc_engine), NO_FIELD, T_BOOL, 0, 1},
     /* charge-voltage states */
-    {"cvl_states", offsetof(gw_config_t, cvl_states), T_BOOL, 0, 1},
+    {"cvl_states", offsetof(gw_config_t, cvl_states), NO_FIELD, T_BOOL, 0, 1},
     {"cvl_bulk_cell_mv", CV(bulk_cell_mv), T_U16, 2000, 4500},
     {"cvl_float_cell_mv", CV(float_cell_mv), T_U16, 2000, 4500},
     {"cvl_hold_cell_mv", CV(hold_cell_mv), T_U16, 2000, 4500},
@@ -115,6 +177,9 @@ static const gw_key_t gw_keys[] = {
     {"bal_chg_ut_off_dc", BP(chg_ut_off_dc), T_I16, -400, 200},
 };
 #undef DV
+#undef PF
+#undef BASE
+#undef ENG
 #undef TB
 #undef TI
 #undef SB
@@ -125,6 +190,44 @@ void bench_gw_settings_print(FILE *f)
 {
     for (size_t i = 0; i < sizeof gw_keys / sizeof gw_keys[0]; i++) {
         fprintf(f, "%-28s %g .. %g\n", gw_keys[i].name, gw_keys[i].min, gw_keys[i].max);
+    }
+}
+
+/* Write one setting's value into the field at offset (type from the key). */
+static void store(gw_config_t *cfg, const gw_key_t *k, size_t offset, double value)
+{
+    unsigned char *base = (unsigned char *)cfg + offset;
+    switch (k->type) {
+    case T_U8:
+        *(uint8_t *)base = (uint8_t)value;
+        break;
+    case T_U16:
+        *(uint16_t *)base = (uint16_t)value;
+        break;
+    case T_U32:
+        *(uint32_t *)base = (uint32_t)value;
+        break;
+    case T_BOOL:
+        *(bool *)base = value != 0;
+        break;
+    case T_MODE:
+        *(gw_curve_mode_t *)base = value != 0 ? GW_CURVE_STEP : GW_CURVE_LINEAR;
+        break;
+    case T_CURVE: {
+        /* 1 restores the default curve: the same field of a default profile. */
+        gw_curve_t *c = (gw_curve_t *)base;
+        if (value != 0) {
+            gw_config_t def;
+            gateway_config_default(&def);
+            memcpy(c, (const unsigned char *)&def + offset, sizeof *c);
+        } else {
+            c->n = 0;
+        }
+        break;
+    }
+    default:
+        *(int16_t *)base = (int16_t)value;
+        break;
     }
 }
 
@@ -140,23 +243,9 @@ bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, 
                      key, k->min, k->max, value);
             return false;
         }
-        unsigned char *base = (unsigned char *)cfg + k->offset;
-        switch (k->type) {
-        case T_U8:
-            *(uint8_t *)base = (uint8_t)value;
-            break;
-        case T_U16:
-            *(uint16_t *)base = (uint16_t)value;
-            break;
-        case T_U32:
-            *(uint32_t *)base = (uint32_t)value;
-            break;
-        case T_BOOL:
-            *(bool *)base = value != 0;
-            break;
-        default:
-            *(int16_t *)base = (int16_t)value;
-            break;
+        store(cfg, k, k->offset, value);
+        if (k->offset2 != NO_FIELD) {
+            store(cfg, k, k->offset2, value);
         }
         return true;
     }

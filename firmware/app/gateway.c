@@ -29,7 +29,7 @@ void gateway_config_default(gw_config_t *cfg)
     gw_sb_cfg_default(&cfg->superb);
     gw_bal_cfg_default(&cfg->balancer);
     gw_dvcc_cfg_default(&cfg->dvcc);
-    cfg->dvcc_engine = false; /* the engine (issue 6) becomes the default once its scenarios land */
+    cfg->dvcc_engine = true; /* the engine (issue 6); false selects the v1 baseline (seed model) */
     gw_profile_default(&cfg->profile);
     gw_cvl_cfg_default(&cfg->cvl);
     cfg->cvl_states = false;
@@ -247,6 +247,12 @@ int gateway_init(gateway_t *gw, const gw_config_t *cfg, const plat_api_t *plat, 
     gw_cvl_states_init(&gw->cvl, &gw->cfg.cvl);
     gw_dvcc_init(&gw->dvcc, &gw->cfg.dvcc);
     gw_engine_init(&gw->engine, &gw->cfg.profile);
+    if (gw->cfg.dvcc_engine && gw->engine.profile_rejected) {
+        /* The engine runs on the LiFePO4 defaults rather than not at all. */
+        const char *what = "";
+        (void)gw_profile_validate(&gw->cfg.profile, &what);
+        log_text(gw, "profile rejected, defaults used: ", what);
+    }
     gw->boot_ms = now_ms;
     gw->next_can_ms = now_ms; /* the GX hears from us at boot */
     return 0;

@@ -24,8 +24,10 @@ check "clean gateway: no failure files" 0 "$(ls "$W/clean" 2>/dev/null | wc -l)"
 check "clean gateway: summary" "fuzz: 20 runs, 0 failed" \
     "$(grep -o '^fuzz: 20 runs, [0-9]* failed' "$W/clean.txt")"
 
-# Cut-off and taper moved to 4.5 V per cell: the checker must see cells at cut-off with CCL > 0.
+# Cut-off moved to 4.5 V per cell, the engine's CVL target to 4.4 V, its cell curve and
+# imbalance hold off (the baseline's taper too): cells at cut-off with CCL > 0 must be seen.
 "$B" fuzz --count 20 --seed 1 --family topband --set cell_ov_mv=4500 --set taper_cell_mv=4500 \
+    --set cvl_cell_mv=4400 --set charge_cell_curve=0 --set imbalance_hold_mv=2000 \
     --out "$W/bad" > "$W/bad.txt" 2>&1
 check "unsafe gateway: exit" 1 $?
 nbad=$(grep -c '^FAIL' "$W/bad.txt")

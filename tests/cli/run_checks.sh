@@ -72,15 +72,28 @@ grep -q "eventually ccl_a > 1000" "$WORK/out" || { fail "failure names the expec
 
 # The checks can fail: a gateway whose cell cut-off is disabled lets a cell
 # run away, and the suite must notice (scenario expectations and invariants).
+# UNSAFE_OV breaks both DVCCs: the baseline's cut-off and taper, and the
+# engine's cut-off, CVL target, cell-voltage curve and imbalance hold.
+UNSAFE_OV="--set cell_ov_mv=4500 --set taper_cell_mv=4500 --set cvl_cell_mv=4400"
+UNSAFE_OV="$UNSAFE_OV --set charge_cell_curve=0 --set imbalance_hold_mv=2000"
+# shellcheck disable=SC2086
 expect_rc "broken cut-off fails the runaway scenario" 1 \
-    "$B" run --verbose --set cell_ov_mv=4500 --set taper_cell_mv=4500 "$S/single_cell_runaway.yaml"
+    "$B" run --verbose $UNSAFE_OV "$S/single_cell_runaway.yaml"
 grep -q "ccl_zero_at_cell_cutoff\|no_cell_at_pack_hardware_cutoff" "$WORK/out" "$WORK/err" ||
     { fail "the broken cut-off is caught by an invariant"; cat "$WORK/out"; }
+# shellcheck disable=SC2086
+expect_rc "broken cut-off fails on the seed baseline too" 1 \
+    "$B" run $UNSAFE_OV --set dvcc_engine=0 "$S/single_cell_runaway.yaml"
+# The engine also needs its charge temperature curve off (0 A at 0 degC) and a
+# discharge window that still encloses the charge window (else the profile is rejected).
+UNSAFE_COLD="--set charge_min_dc=-300 --set discharge_min_dc=-400 --set charge_temp_curve=0"
+# shellcheck disable=SC2086
 expect_rc "broken low-temperature limit fails" 1 \
-    "$B" run --verbose --set charge_min_dc=-300 "$S/low_temp_charge_block.yaml"
+    "$B" run --verbose $UNSAFE_COLD "$S/low_temp_charge_block.yaml"
 grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by the invariant"; cat "$WORK/out"; }
 expect_rc "broken under-voltage limit fails" 1 \
-    "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 "$S/discharge_to_cutoff.yaml"
+    "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 --set discharge_cell_curve=0 \
+    "$S/discharge_to_cutoff.yaml"
 
 # The TinyBMS and SuperB checks bite too.
 T=$SRC/scenarios/tinybms
@@ -93,8 +106,9 @@ expect_rc "tinybms: no imbalance hold fails" 1 \
     "$B" run --set cvl_imbalance_hold_mv=2000 "$T/imbalance_hold.yaml"
 expect_rc "superb: ignoring heartbeat loss fails" 1 \
     "$B" run --set sb_heartbeat_misses=100 "$SB/no_heartbeat_only.yaml"
+# shellcheck disable=SC2086
 expect_rc "superb: charging a cold battery fails" 1 \
-    "$B" run --verbose --set charge_min_dc=-300 "$SB/cold_battery.yaml"
+    "$B" run --verbose $UNSAFE_COLD "$SB/cold_battery.yaml"
 grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold SuperB charging caught by the invariant"; cat "$WORK/out"; }
 
 # The balancer controller's checks bite: a relay that releases too early, or

@@ -657,6 +657,83 @@ static void test_engine_359_35c_consistent(void **state)
     }
 }
 
+/* A pack without cell data (cell_count > 0, every cell 0 mV: a SuperB whose
+ * firmware lacks the cell objects) is "no cell data": pack-level checks only,
+ * not an implausible cell that forces CCL = DCL = 0. Its pack voltage still
+ * trips over- and under-voltage (cells x cut-off). One cell at 0 mV among
+ * good ones stays implausible. */
+static void test_engine_no_cell_data_pack_level(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t pack_mv;  /* pack voltage with every cell 0 mV */
+        bool one_zero;     /* instead: one cell 0 mV, the rest 3.30 V */
+        uint16_t ccl_da, dcl_da;
+        const char *ccl_reason;
+    } rows[] = {
+        {52800, false, 500, 1000, "normal"},     /* 16 x 3.30 V */
+        {58400, false, 0, 1000, "over-voltage"}, /* 16 x 3.65 V */
+        {40000, false, 500, 0, "normal"},        /* 16 x 2.50 V */
+        {0, true, 0, 0, "implausible data"},     /* a real 0 mV cell: held, then no_data */
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        world_t w;
+        world_init(&w, 1, NULL);
+        if (rows[r].one_zero) {
+            w.p[0].cell_mv[3] = 0;
+            fix_voltage(&w.p[0]);
+        } else {
+            set_cells(&w.p[0], 0);
+            w.p[0].voltage_mv = rows[r].pack_mv;
+        }
+        for (int i = 0; i < 30; i++) {
+            step(&w, 1000);
+        }
+        EQ(r, "ccl", w.lim.ccl_da, rows[r].ccl_da);
+        EQ(r, "dcl", w.lim.dcl_da, rows[r].dcl_da);
+        STREQ(r, "ccl reason", w.lim.ccl_reason, rows[r].ccl_reason);
+        if (!rows[r].one_zero) {
+            EQ(r, "bms internal", w.lim.alarm[GW_AL_BMS_INTERNAL], GW_PAIR_OK);
+        }
+    }
+}
+
+/* A pack found by the scan that went silent is still on the bus: CCL = 0
+ * until it reports again; DCL = 0 only if it was last seen low. */
+static void test_engine_offline_pack_blocks_charge(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t soc_pct;
+        uint16_t min_cell_mv;
+        uint16_t dcl_da;
+    } rows[] = {
+        {50, 3300, 1000}, /* healthy when last seen: the other pack's discharge goes on */
+        {20, 3300, 0},    /* last seen below 30 % */
+        {50, 2700, 0},    /* a cell below the under-voltage release */
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        world_t w;
+        world_init(&w, 2, NULL);
+        step(&w, 1000);
+        EQ(r, "ccl before", w.lim.ccl_da, 1000);
+        w.p[1].online = false;
+        w.p[1].soc_pct = rows[r].soc_pct;
+        w.p[1].cell_mv[0] = rows[r].min_cell_mv;
+        step(&w, 1000);
+        EQ(r, "ccl", w.lim.ccl_da, 0);
+        STREQ(r, "ccl why", w.lim.ccl_why, "CCL 0.0 A: pack 2 offline");
+        EQ(r, "dcl", w.lim.dcl_da, rows[r].dcl_da);
+        w.p[1].online = true;
+        w.p[1].cell_mv[0] = 3300;
+        w.p[1].soc_pct = 50;
+        for (int i = 0; i < 120; i++) {
+            step(&w, 1000);
+        }
+        EQ(r, "ccl after", w.lim.ccl_da, 1000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +748,8 @@ int main(void)
         cmocka_unit_test(test_engine_cvl_never_below_bank),
         cmocka_unit_test(test_engine_runaway_cell_pulls_cvl),
         cmocka_unit_test(test_engine_359_35c_consistent),
+        cmocka_unit_test(test_engine_no_cell_data_pack_level),
+        cmocka_unit_test(test_engine_offline_pack_blocks_charge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,9 +279,10 @@ static void test_gateway_no_bms_fail_safe(void **state)
             }
         }
         if (f->id == 0x35A) {
-            /* general + BMS internal active after the scan, OK before */
+            /* general + BMS internal active after the scan, OK before; the
+             * engine (default) also reports the charge over-current pair (OK) */
             bool alarm = fk.can[i].t_ms > scan_ms;
-            uint8_t b0 = alarm ? 0xA9 : 0xAA, b2 = alarm ? 0x40 : 0x80;
+            uint8_t b0 = alarm ? 0xA9 : 0xAA, b2 = alarm ? 0x42 : 0x82;
             if (f->data[0] != b0 || f->data[2] != b2) {
                 fail_msg("row %zu (t %llu): 35A %02X..%02X, expected %02X..%02X", i,
                          (unsigned long long)fk.can[i].t_ms, f->data[0], f->data[2], b0, b2);
@@ -331,14 +332,14 @@ static void test_gateway_pack_online_then_lost(void **state)
     }
     assert_non_null(l);
     assert_int_equal(u16_at(l, 0), 525);  /* 15 cells x 3.5 V */
-    assert_int_equal(u16_at(l, 2), 0);    /* SOC 100 %: full */
+    assert_int_equal(u16_at(l, 2), 50);   /* SOC 100 %: the SOC curve's 10 % of 50 A */
     assert_int_equal(u16_at(l, 4), 1000); /* one pack x 100 A */
     assert_int_equal(u16_at(l, 6), 420);
     assert_int_equal(u16_at(m, 0), 1);    /* online */
     assert_int_equal(u16_at(m, 6), 0);    /* offline */
     assert_true(fk.gpio[PLAT_GPIO_LED_GREEN]);
     assert_false(fk.gpio[PLAT_GPIO_LED_RED]);
-    assert_false(fk.gpio[PLAT_GPIO_RELAY_CHARGE]);
+    assert_true(fk.gpio[PLAT_GPIO_RELAY_CHARGE]); /* CCL > 0 */
     assert_true(fk.gpio[PLAT_GPIO_RELAY_DISCHARGE]);
 
     fk.answer_adr1 = false;

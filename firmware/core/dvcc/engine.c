@@ -8,6 +8,7 @@
 #define FALLBACK_CELLS 16u
 /* Over-current warnings release 5 % under the maximum. */
 #define OC_WARN_RELEASE_PCT 95u
+#define OFFLINE_LOW_SOC_PCT 30u  /* a silent pack last seen below this blocks discharge */
 #define CAUSE_LEN 40u
 
 /* ---- a tiny formatter: no snprintf in firmware ---- */
@@ -196,6 +197,8 @@ static void set_state(gw_engine_t *e, gw_chg_state_t st, uint64_t now_ms)
 
 typedef struct pack_ext {
     bool cells, temps;
+    bool no_cell_data;     /* no cell reports at all, or every cell 0 mV (e.g. firmware
+                              without the cell objects): pack-level checks only */
     uint16_t min_mv, max_mv;
     int16_t min_dc, max_dc;
     uint32_t sum_mv;
@@ -226,6 +229,10 @@ static pack_ext_t pack_extremes(const gw_profile_t *pr, const gw_pack_t *p)
             x.max_mv = mv;
         }
         x.cells = true;
+    }
+    if (!x.cells && x.sum_mv == 0) {
+        x.no_cell_data = true;
+        x.bad_cell = false;
     }
     for (uint8_t i = 0; i < gw_pack_cell_temps(p); i++) {
         int16_t t = p->temp_dc[i];
@@ -277,6 +284,10 @@ static bool pack_implausible(gw_engine_t *e, const gw_bank_t *b, const gw_pack_t
     f_pack(cause, b, p->address);
     if (*stale) {
         f_str(cause, "stale reading");
+    } else if (x.no_cell_data) {
+        cause->n = 0; /* nothing to cross-check: the pack-level checks decide */
+        cause->s[0] = '\0';
+        bad = false;
     } else if (x.bad_cell) {
         f_str(cause, "cell ");
         f_uint(cause, (uint32_t)x.zero_index + 1u);
@@ -361,18 +372,29 @@ static void update_latches(gw_engine_t *e, const gw_bank_t *b, const gw_pack_t *
                            uint32_t chg_max_da, uint32_t dis_max_da, uint64_t now_ms)
 {
     const gw_profile_t *pr = &e->prof;
-    if (b->cell_readings > 0) {
-        bool pack_ov = false;
-        for (size_t i = 0; i < n; i++) {
-            const gw_pack_t *p = &packs[i];
-            if (p->online && p->cell_count > 0 &&
-                p->voltage_mv >= (uint32_t)p->cell_count * pr->cell_max_mv) {
-                pack_ov = true;
-            }
+    /* Pack level: the pack voltage against cells x the cut-offs. The only
+     * voltage check for a pack without cell data (then released the same way). */
+    bool pack_ov = false, pack_uv = false, pack_ov_rel = true, pack_uv_rel = true;
+    for (size_t i = 0; i < n; i++) {
+        const gw_pack_t *p = &packs[i];
+        if (!p->online || p->cell_count == 0) {
+            continue;
         }
+        uint32_t v = p->voltage_mv, k = p->cell_count;
+        pack_ov = pack_ov || v >= k * pr->cell_max_mv;
+        pack_uv = pack_uv || v <= k * pr->cell_min_mv;
+        pack_ov_rel = pack_ov_rel && v < k * pr->cell_max_release_mv;
+        pack_uv_rel = pack_uv_rel && v > k * pr->cell_min_release_mv;
+    }
+    if (b->cell_readings == 0) {
+        latch(&e->ov, pack_ov, pack_ov_rel);
+        latch(&e->uv, pack_uv, pack_uv_rel);
+    }
+    if (b->cell_readings > 0) {
         latch(&e->ov, b->max_cell_mv >= pr->cell_max_mv || pack_ov,
-              b->max_cell_mv < pr->cell_max_release_mv);
-        latch(&e->uv, b->min_cell_mv <= pr->cell_min_mv, b->min_cell_mv > pr->cell_min_release_mv);
+              b->max_cell_mv < pr->cell_max_release_mv && pack_ov_rel);
+        latch(&e->uv, b->min_cell_mv <= pr->cell_min_mv || pack_uv,
+              b->min_cell_mv > pr->cell_min_release_mv && pack_uv_rel);
         latch(&e->w_hv, b->max_cell_mv >= pr->cell_high_warn_mv,
               b->max_cell_mv < (uint32_t)pr->cell_high_warn_mv - pr->warn_hysteresis_mv);
         latch(&e->w_lv, b->min_cell_mv <= pr->cell_low_warn_mv,
@@ -762,6 +784,28 @@ static void bms_allowance(const gw_pack_t *packs, size_t n, bool charge, uint16_
     }
 }
 
+/* The first pack found by the scan that is offline now; with low_only, only
+ * one last seen below OFFLINE_LOW_SOC_PCT or with a cell below the
+ * under-voltage release. NULL if none. */
+static const gw_pack_t *offline_pack(const gw_pack_t *packs, size_t n, const gw_profile_t *pr,
+                                     bool low_only)
+{
+    for (size_t i = 0; i < n; i++) {
+        const gw_pack_t *p = &packs[i];
+        if (!p->present || p->online) {
+            continue;
+        }
+        if (!low_only || p->soc_pct < OFFLINE_LOW_SOC_PCT) {
+            return p;
+        }
+        pack_ext_t x = pack_extremes(pr, p);
+        if (x.cells && x.min_mv < pr->cell_min_release_mv) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
 static uint64_t share(uint32_t max_da, uint16_t permille)
 {
     return (uint64_t)max_da * permille / 1000u;
@@ -797,6 +841,14 @@ static cand_t ccl_candidate(const gw_engine_t *e, const gw_bank_t *b, const gw_p
     if (take(&c, bms_da, "BMS limit", false, &f)) {
         f_pack(&f, b, addr);
         f_str(&f, "BMS limit");
+    }
+    /* A pack that was found and went silent is still on the bus: whatever the
+     * others accept it takes too, unwatched, until it reports again. */
+    const gw_pack_t *lost = offline_pack(packs, n, pr, false);
+    if (lost != NULL && take(&c, 0, "pack offline", true, &f)) {
+        f_str(&f, "pack ");
+        f_uint(&f, lost->address);
+        f_str(&f, " offline");
     }
     if (b->cell_readings > 0 && take(&c, share(max_da, cv->chg_cell), "cell voltage", false, &f)) {
         f_cell(&f, b, b->max_cell_pack, b->max_cell_index, b->max_cell_mv);
@@ -867,6 +919,14 @@ static cand_t dcl_candidate(const gw_engine_t *e, const gw_bank_t *b, const gw_p
     if (take(&c, bms_da, "BMS limit", false, &f)) {
         f_pack(&f, b, addr);
         f_str(&f, "BMS limit");
+    }
+    /* A silent pack last seen low would be drained past its cut-off by the
+     * others' discharge; one last seen healthy may go on (island systems). */
+    const gw_pack_t *lost = offline_pack(packs, n, pr, true);
+    if (lost != NULL && take(&c, 0, "low pack offline", true, &f)) {
+        f_str(&f, "pack ");
+        f_uint(&f, lost->address);
+        f_str(&f, " offline, last seen low");
     }
     if (b->cell_readings > 0 && take(&c, share(max_da, cv->dis_cell), "cell voltage", false, &f)) {
         f_cell(&f, b, b->min_cell_pack, b->min_cell_index, b->min_cell_mv);
