@@ -29,6 +29,8 @@
 #define BALANCER_BAUD 300
 #define VICTRON_BITRATE 500000
 #define CANOPEN_BITRATE 250000
+/* --out timestamps: sim time from 1700000000 s, as the recorder writes them. */
+#define OUT_T0_S 1700000000ull
 
 static void replay_usage(FILE *f)
 {
@@ -61,7 +63,8 @@ static void replay_usage(FILE *f)
             "                   superb for a CAN log)\n"
             "  --duration S     how long the gateway runs (default: capture end + 5 s)\n"
             "  --realtime       pace the replay at wall-clock speed; --speed X: X times it\n"
-            "  -q, --quiet      no summary, only violations and errors\n\n"
+            "  -q, --quiet      no summary, only violations and errors\n"
+            "  --rules          list the rules;  --bench N: time N frames against python-can\n\n"
             "exit: 0 clean, 1 violations (or failed expectations), 2 usage or input error\n"
             "  (also: malformed lines and no violation, since the capture is not whole)\n\n"
             "examples:\n"
@@ -376,6 +379,17 @@ static int load_capture(replay_world_t *rw, bench_logreader_t *r)
     }
     bench_serialrec_t s;
     while (bench_logreader_next_serial(r, &s) > 0) {
+        rec_t *prev = rw->nrecs > 0 ? &rw->recs[rw->nrecs - 1] : NULL;
+        if (s.cont && prev != NULL && prev->to_gw == s.to_gateway) {
+            /* One frame split over lines: the previous record is the last in
+             * the pool, so it grows in place. */
+            if (add_rec(rw, &(rec_t){.t_us = s.t_us}, s.bytes, s.len) != 0) {
+                return -1;
+            }
+            rw->nrecs--;
+            rw->recs[rw->nrecs - 1].len += (uint32_t)s.len;
+            continue;
+        }
         rec_t rec = {.t_us = s.t_us, .to_gw = s.to_gateway};
         if (add_rec(rw, &rec, s.bytes, s.len) != 0) {
             return -1;
@@ -523,10 +537,10 @@ static void gx_rx(void *ctx, const sim_can_frame_t *f, uint64_t t_us)
         }
         hex[2 * n] = '\0';
         if (f->id & SIM_CAN_EFF_FLAG) {
-            fprintf(rw->out, "(%010llu.%06llu) can0 %08X#%s\n", (unsigned long long)(t_us / 1000000u),
+            fprintf(rw->out, "(%010llu.%06llu) can0 %08X#%s\n", (unsigned long long)(OUT_T0_S + t_us / 1000000u),
                     (unsigned long long)(t_us % 1000000u), (unsigned)(f->id & 0x1FFFFFFFu), hex);
         } else {
-            fprintf(rw->out, "(%010llu.%06llu) can0 %03X#%s\n", (unsigned long long)(t_us / 1000000u),
+            fprintf(rw->out, "(%010llu.%06llu) can0 %03X#%s\n", (unsigned long long)(OUT_T0_S + t_us / 1000000u),
                     (unsigned long long)(t_us % 1000000u), (unsigned)(f->id & 0x7FFu), hex);
         }
     }
@@ -789,6 +803,7 @@ int cmd_replay(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'}, {"realtime", no_argument, NULL, 'r'},
         {"speed", required_argument, NULL, 's'},  {"rules", no_argument, NULL, 'R'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"bench", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     optind = 1;
     opterr = 1;
@@ -855,6 +870,13 @@ int cmd_replay(int argc, char **argv)
         case 'R':
             o.rules = true;
             break;
+        case 'B':
+            /* The figure `bmsbench bench` prints, on its own. */
+            if (!parse_pos_double(optarg, &v) || v < 1 || v > 1e9) {
+                fprintf(stderr, "bmsbench replay: --bench %s: want a frame count\n", optarg);
+                return BENCH_EXIT_USAGE;
+            }
+            return bench_replay_figure(stdout, (size_t)v) == 0 ? BENCH_EXIT_OK : BENCH_EXIT_USAGE;
         case 'q':
             o.quiet = true;
             break;
@@ -967,7 +989,10 @@ int bench_replay_figure(FILE *out, size_t frames)
 
     char cmd[512];
     snprintf(cmd, sizeof cmd,
-             "python3 -c \"import can,sys\nn=0\nfor m in can.CanutilsLogReader(sys.argv[1]): "
+             /* Debian's python3-can lives with /usr/bin/python3, which a pyenv
+              * python3 earlier in PATH would not see. */
+             "P=/usr/bin/python3; [ -x $P ] || P=python3; "
+             "$P -c \"import can,sys\nn=0\nfor m in can.CanutilsLogReader(sys.argv[1]): "
              "n+=1\nprint(n)\" %s 2>&1",
              path);
     double p0 = wall_s();

@@ -451,6 +451,11 @@ int bench_serialline_parse(const char *line, size_t len, bench_serialrec_t *s, c
     }
     skip_spaces(&c);
     n = token(&c, &t);
+    /* "rx+"/"tx+": the line continues the previous line's frame (docs/recordings.md). */
+    s->cont = n == 3 && t[2] == '+';
+    if (s->cont) {
+        n = 2;
+    }
     if (tok_is(t, n, "rx") || tok_is(t, n, "to-gw") || tok_is(t, n, "<")) {
         s->to_gateway = true;
     } else if (tok_is(t, n, "tx") || tok_is(t, n, "from-gw") || tok_is(t, n, ">")) {
@@ -513,7 +518,8 @@ bench_logfmt_t bench_logfmt_guess(const char *line, size_t len)
     if (n > 0 && t[0] >= '0' && t[0] <= '9') {
         skip_spaces(&c);
         size_t n2 = token(&c, &t);
-        if (tok_is(t, n2, "rx") || tok_is(t, n2, "tx") || tok_is(t, n2, "to-gw") ||
+        if (tok_is(t, n2, "rx") || tok_is(t, n2, "tx") || tok_is(t, n2, "rx+") ||
+            tok_is(t, n2, "tx+") || tok_is(t, n2, "to-gw") ||
             tok_is(t, n2, "from-gw") || tok_is(t, n2, "<") || tok_is(t, n2, ">")) {
             return BENCH_LOGFMT_SERIAL;
         }

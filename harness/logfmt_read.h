@@ -17,11 +17,12 @@
  *                 TIME CHAN ID[x] Rx|Tx d DLC B0..Bn [Length = ... ]
  *                 (r DLC for remote); `base dec` switches ids to decimal.
  *                 Status, Statistic, ErrorFrame and other event lines are skipped.
- *   Serial capture: SEC.FRAC DIR HEX..., DIR is rx (bytes to the gateway) or tx
- *                 (bytes from the gateway); hex pairs with optional spaces; '#'
- *                 starts a comment line. (docs/recordings.md, when it lands,
- *                 describes the recorder's side; this reader also takes
- *                 `to-gw`/`from-gw` and `<`/`>` as directions.)
+ *   Serial capture (the recorder's bms-serial.txt, docs/recordings.md):
+ *                 SEC.FRAC DIR HEX..., one frame per line; DIR is rx (bytes to
+ *                 the gateway) or tx (bytes the gateway sent), rx+/tx+ when the
+ *                 line continues the previous line's frame; hex pairs with
+ *                 optional spaces; '#' starts a comment line. Also taken as
+ *                 directions: to-gw/from-gw and </>.
  *
  * Every malformed line is reported as "FILE:LINE: message" to the error
  * stream (when one is given), counted, and skipped. A last line without a
@@ -67,6 +68,7 @@ typedef struct bench_logframe {
 typedef struct bench_serialrec {
     uint64_t t_us;
     bool to_gateway;                /* rx: bytes the BMS sent to the gateway */
+    bool cont;                      /* rx+/tx+: continues the previous line's frame */
     size_t len;
     uint8_t bytes[BENCH_LOG_SERIAL_MAX];
     unsigned long line;

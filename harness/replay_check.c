@@ -20,6 +20,10 @@ const char *const bench_replay_rule_help[BENCH_RULE_COUNT] = {
 };
 
 #define FLAGS_MASK 0xE0000000u  /* EFF, RTR, ERR: not Victron BMS frames */
+/* Second episode slots of rules two frames can break. */
+#define SLOT_PACK_V_356 (BENCH_RULE_COUNT + 0)
+#define SLOT_TEMP_373 (BENCH_RULE_COUNT + 1)
+#define SLOT_LIMITS_355 (BENCH_RULE_COUNT + 2)
 #define TRACK_EVERY_US 1000000u /* one limits sample per second unless they change */
 
 bool bench_replay_profile_get(const char *name, int cells, bench_replay_profile_t *p, char *err,
@@ -90,8 +94,7 @@ static void add_violation(bench_replay_check_t *c, bench_replay_rule_t rule, uin
 
 /* One episode step: true when the rule must be reported now (the condition
  * has held for grace_us and was not reported yet). */
-static bool episode(bench_replay_check_t *c, bench_replay_rule_t rule, bool holds, uint64_t t_us,
-                    uint64_t grace_us)
+static bool episode(bench_replay_check_t *c, int rule, bool holds, uint64_t t_us, uint64_t grace_us)
 {
     if (!holds) {
         c->active[rule] = false;
@@ -193,7 +196,7 @@ static void check_content(bench_replay_check_t *c, uint32_t id, uint64_t t)
         break;
     }
     case 0x355:
-        if (episode(c, BENCH_RULE_scaling_limits, g->soc_pct > 100 || g->soh_pct > 100, t, 0)) {
+        if (episode(c, SLOT_LIMITS_355, g->soc_pct > 100 || g->soh_pct > 100, t, 0)) {
             add_violation(c, BENCH_RULE_scaling_limits, t, t, id, "soc_pct=%.0f soh_pct=%.0f",
                           g->soc_pct, g->soh_pct);
         }
@@ -202,7 +205,7 @@ static void check_content(bench_replay_check_t *c, uint32_t id, uint64_t t)
         double lo = cells * p->cell_abs_min_mv / 1000.0, hi = cells * p->cell_abs_max_mv / 1000.0;
         /* 0 V is a pack that is off or not measured, not a scaling error. */
         bool bad = g->voltage_v != 0 && (g->voltage_v < lo || g->voltage_v > hi);
-        if (episode(c, BENCH_RULE_scaling_pack_v, bad, t, 0)) {
+        if (episode(c, SLOT_PACK_V_356, bad, t, 0)) {
             add_violation(c, BENCH_RULE_scaling_pack_v, t, t, id,
                           "voltage_v=%.2f outside %.1f..%.1f V for %d cells", g->voltage_v, lo, hi,
                           p->cells);
@@ -242,7 +245,7 @@ static void check_content(bench_replay_check_t *c, uint32_t id, uint64_t t)
                           g->max_cell_v, amin, amax);
         }
         bool tbad = g->min_temp_c < -40 || g->max_temp_c > 100 || g->min_temp_c > g->max_temp_c;
-        if (episode(c, BENCH_RULE_scaling_temp, tbad, t, 0)) {
+        if (episode(c, SLOT_TEMP_373, tbad, t, 0)) {
             add_violation(c, BENCH_RULE_scaling_temp, t, t, id, "min_temp_c=%.0f max_temp_c=%.0f",
                           g->min_temp_c, g->max_temp_c);
         }
@@ -310,8 +313,11 @@ void bench_replay_check_frame(bench_replay_check_t *c, uint32_t id, uint8_t dlc,
     }
     int rc = bench_gx_feed(&c->gx, id, dlc, data, t_us);
     if (rc < 0) {
+        /* One report per id until that id decodes again, so a gateway that
+         * always sends a short 0x351 is one finding, not one per period. */
         uint32_t sid = id & 0x7FFu;
-        if (episode(c, BENCH_RULE_frame_too_short, true, t_us, 0)) {
+        if (!c->short_id[sid]) {
+            c->short_id[sid] = true;
             add_violation(c, BENCH_RULE_frame_too_short, t_us, t_us, sid,
                           "0x%03X with DLC %u is too short for its fields", (unsigned)sid,
                           (unsigned)dlc);
@@ -321,8 +327,8 @@ void bench_replay_check_frame(bench_replay_check_t *c, uint32_t id, uint8_t dlc,
     if (rc != 0 || (id & FLAGS_MASK) != 0) {
         return;
     }
-    c->active[BENCH_RULE_frame_too_short] = false;
     uint32_t sid = id & 0x7FFu;
+    c->short_id[sid] = false;
     if (c->timed && (sid == 0x351 || sid == 0x355 || sid == 0x356 || sid == 0x35A)) {
         check_gap(c, sid, t_us, false);
     }

@@ -92,10 +92,13 @@ typedef struct bench_replay_check {
     struct bench_replay_sample { uint64_t t_us; float cvl, ccl, dcl; } *track;
     size_t ntrack, captrack;
     /* private */
-    bool active[BENCH_RULE_COUNT];
-    bool reported[BENCH_RULE_COUNT];
-    uint64_t since_us[BENCH_RULE_COUNT];
+    /* episodes: one per rule, plus one for the rules two frames can break
+     * (pack voltage, temperature and limits scaling: 0x356/0x373/0x355) */
+    bool active[BENCH_RULE_COUNT + 3];
+    bool reported[BENCH_RULE_COUNT + 3];
+    uint64_t since_us[BENCH_RULE_COUNT + 3];
     uint64_t last_seen_us[0x800];
+    bool short_id[0x800];        /* frame_too_short reported for this id, not decoded since */
 } bench_replay_check_t;
 
 /* The checker is large (it embeds a bench_gx_t): allocate it. */
