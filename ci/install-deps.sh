@@ -4,7 +4,7 @@
 # Idempotent and quiet when everything is present; uses sudo when not root.
 set -eu
 
-PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3 gcc-arm-none-eabi libnewlib-arm-none-eabi
+PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3 gcc-arm-none-eabi libnewlib-arm-none-eabi gcovr
       python3-can can-utils tshark
       libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core xvfb xauth xdotool"
 
