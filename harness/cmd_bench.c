@@ -17,11 +17,13 @@
 
 static void bench_usage(FILE *f)
 {
-    fprintf(f, "usage: bmsbench bench [--hours H] [--packs N]\n\n"
+    fprintf(f, "usage: bmsbench bench [--hours H] [--packs N] [--replay-frames N]\n\n"
                "Runs a simulated day (default 24 h, 4 packs of 16 cells, 100 Ah) with\n"
                "byte-level RS485 traffic and the Victron frame set, and prints the\n"
                "speed as simulated seconds per wall second:\n"
-               "  speed-up: 123456x real time\n");
+               "  speed-up: 123456x real time\n"
+               "then reads and checks a candump log of N frames (default 1000000; 0 skips it)\n"
+               "beside python-can's CanutilsLogReader on the same file, and prints both.\n");
 }
 
 static void add_event(bench_scenario_t *sc, double at_h, bench_action_t act, double v)
@@ -73,14 +75,26 @@ int cmd_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {{"hours", required_argument, NULL, 'H'},
                                              {"packs", required_argument, NULL, 'p'},
+                                             {"replay-frames", required_argument, NULL, 'r'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     double hours = 24;
     int packs = 4, c;
+    size_t replay_frames = 1000000;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "H:p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:p:r:h", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
+        case 'r': {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end != '\0' || optarg[0] == '-' || v > 100000000ull) {
+                fprintf(stderr, "bmsbench bench: --replay-frames needs 0..100000000, got '%s'\n",
+                        optarg);
+                return BENCH_EXIT_USAGE;
+            }
+            replay_frames = (size_t)v;
+            break;
+        }
         case 'H':
             hours = strtod(optarg, &end);
             if (*end != '\0' || !(hours > 0 && hours <= 24 * 365)) {
@@ -131,5 +145,10 @@ int cmd_bench(int argc, char **argv)
            r->nfailed ? ": " : "", r->nfailed ? r->first_failure : "");
     printf("speed-up: %.0fx real time\n", speed);
     free(sc), free(r);
+    if (replay_frames > 0) {
+        /* Reading and checking a large capture, beside python-can reading it. */
+        fflush(stdout);
+        bench_replay_figure(stdout, replay_frames);
+    }
     return BENCH_EXIT_OK;
 }
