@@ -195,6 +195,51 @@ static void gx_name_part1(bench_gx_t *gx, uint8_t len, const uint8_t *d)
     }
 }
 
+/* Alarm pairs (0x35A order) that block charging / discharging when active. */
+static const uint8_t blocks_charge[] = {1, 3, 4, 5, 6, 8, 11};
+static const uint8_t blocks_discharge[] = {2, 3, 4, 7, 11};
+
+static bool any_active(const bench_gx_t *gx, const uint8_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (gx->alarm[idx[i]] == 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 0x359 ends a frame set: check the set's 0x351 against its 0x35C and 0x35A
+ * and against the set before (only once all three were seen). */
+static void close_set(bench_gx_t *gx)
+{
+    if (gx->count_by_id[GX_ID_LIMITS] == 0 || gx->count_by_id[GX_ID_ALARMS] == 0 ||
+        gx->count_by_id[GX_ID_REQUEST] == 0) {
+        return;
+    }
+    bool chg_en = (gx->request_flags & 0x80u) != 0;
+    bool dis_en = (gx->request_flags & 0x40u) != 0;
+    if (chg_en != (gx->ccl_a > 0) || dis_en != (gx->dcl_a > 0)) {
+        gx->mismatch_35c++;
+    }
+    if (gx->sets > 0) {
+        gx->ccl_changes += gx->ccl_a != gx->set_prev_ccl_a;
+        gx->dcl_changes += gx->dcl_a != gx->set_prev_dcl_a;
+        if (gx->ccl_a > gx->set_prev_ccl_a &&
+            any_active(gx, blocks_charge, sizeof blocks_charge)) {
+            gx->ccl_rise_blocked++;
+        }
+        if (gx->dcl_a > gx->set_prev_dcl_a &&
+            any_active(gx, blocks_discharge, sizeof blocks_discharge)) {
+            gx->dcl_rise_blocked++;
+        }
+    }
+    gx->set_prev_ccl_a = gx->ccl_a;
+    gx->set_prev_dcl_a = gx->dcl_a;
+    gx->sets++;
+}
+
+
 static void gx_decode(bench_gx_t *gx, uint32_t id, uint8_t len, const uint8_t *d)
 {
     switch (id) {
@@ -255,6 +300,7 @@ static void gx_decode(bench_gx_t *gx, uint32_t id, uint8_t len, const uint8_t *d
         gx->max_temp_c = (double)get_u16le(&d[6]) - 273.0;
         break;
     case GX_ID_PYLON:
+        close_set(gx);
         gx->seen_359 = true;
         memcpy(gx->pylon_raw, d, sizeof gx->pylon_raw);
         gx->pylon_flags = pylon_decode(d);

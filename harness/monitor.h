@@ -73,6 +73,14 @@ typedef struct bench_gx {
     uint64_t frames_known;       /* decoded */
     uint64_t frames_malformed;   /* known id, too short (counted, dropped) */
     uint32_t count_by_id[0x800]; /* 11-bit ids */
+    /* Frame-set checks, made when 0x359 closes a set (the gateway sends it
+     * last), so 0x351, 0x35A and 0x35C of the same set are compared: */
+    uint32_t sets;               /* sets closed with 0x351, 0x35A and 0x35C seen */
+    uint32_t ccl_changes, dcl_changes; /* sets whose CCL / DCL differ from the set before */
+    uint32_t mismatch_35c;       /* sets where a 0x35C enable bit disagrees with CCL/DCL > 0 */
+    uint32_t ccl_rise_blocked;   /* sets whose CCL rose while a charge-blocking alarm was active */
+    uint32_t dcl_rise_blocked;   /* the same for DCL and discharge-blocking alarms */
+    double set_prev_ccl_a, set_prev_dcl_a; /* private */
 } bench_gx_t;
 
 void bench_gx_init(bench_gx_t *gx);

@@ -829,6 +829,16 @@ static const struct {
     {"frame_351_from_start", BENCH_EXP_NEVER, "gx_frames_351 == 0 and t > 3"},
     {"cvl_never_zero", BENCH_EXP_NEVER, "gx_frames_351 > 0 and cvl_v <= 0"},
     {"no_reserved_alarm_pairs", BENCH_EXP_NEVER, "gx_reserved_pairs > 0"},
+    {"no_cell_below_absolute_minimum", BENCH_EXP_NEVER, "cell_min_v <= 2.30"},
+    /* 0.05 V: CVL travels in 0.1 V steps, the cut-off in mV. From 30 s on:
+     * until every pack (every balancer module) has reported, the cell count
+     * is not known (known gap: a mixed 15S/16S bank gets 16 x 3.5 V for its
+     * first second). */
+    {"cvl_within_cells_x_cell_max", BENCH_EXP_NEVER,
+     "t > 30 and gx_frames_351 > 0 and cvl_v > cvl_max_allowed_v + 0.05"},
+    {"ccl_never_rises_under_blocking_alarm", BENCH_EXP_NEVER, "gx_ccl_rise_blocked > 0"},
+    {"dcl_never_rises_under_blocking_alarm", BENCH_EXP_NEVER, "gx_dcl_rise_blocked > 0"},
+    {"frame_35c_consistent_with_351", BENCH_EXP_NEVER, "gx_35c_mismatch > 0"},
 };
 #define NINV (sizeof invariants / sizeof invariants[0])
 

@@ -92,7 +92,13 @@
     X(res_temp_max_c, "sim (balancer): hottest load resistor")                             \
     X(balancing_cells, "sim (balancer): modules bleeding right now")                       \
     X(rs485_collisions, "sim: characters corrupted by collisions on the BMS line")         \
-    X(can_load_pct, "sim: mean CAN bus load")
+    X(can_load_pct, "sim: mean CAN bus load")                                          \
+    X(gx_ccl_changes, "GX: frame sets whose CCL differs from the set before")              \
+    X(gx_dcl_changes, "GX: frame sets whose DCL differs from the set before")              \
+    X(gx_35c_mismatch, "GX: frame sets whose 0x35C enable bits disagree with CCL/DCL > 0") \
+    X(gx_ccl_rise_blocked, "GX: frame sets whose CCL rose under a charge-blocking alarm")  \
+    X(gx_dcl_rise_blocked, "GX: frame sets whose DCL rose under a discharge-blocking alarm") \
+    X(cvl_max_allowed_v, "gateway: cells of the smallest pack x the absolute cell maximum")
 
 enum {
 #define X(n, h) SIG_##n,
@@ -278,4 +284,14 @@ void bench_signals_sample(struct bench_world *w, double *out)
     }
     out[SIG_rs485_collisions] = (double)w->rs485.collisions;
     out[SIG_can_load_pct] = sim_canbus_load_pct(&w->can);
+    out[SIG_gx_ccl_changes] = gx->ccl_changes;
+    out[SIG_gx_dcl_changes] = gx->dcl_changes;
+    out[SIG_gx_35c_mismatch] = gx->mismatch_35c;
+    out[SIG_gx_ccl_rise_blocked] = gx->ccl_rise_blocked;
+    out[SIG_gx_dcl_rise_blocked] = gx->dcl_rise_blocked;
+    /* The absolute maximum is the engine profile's cut-off (the baseline's
+     * cut-off setting moves it too); unknown before the bank has a cell count. */
+    unsigned cells = w->gw.bank.min_cell_count;
+    out[SIG_cvl_max_allowed_v] =
+        cells > 0 ? cells * (w->gw.cfg.profile.cell_max_mv / 1000.0) : NAN;
 }

@@ -92,8 +92,15 @@ expect_rc "broken low-temperature limit fails" 1 \
     "$B" run --verbose $UNSAFE_COLD "$S/low_temp_charge_block.yaml"
 grep -q "no_charging_below_0c" "$WORK/out" || { fail "cold charging caught by the invariant"; cat "$WORK/out"; }
 expect_rc "broken under-voltage limit fails" 1 \
-    "$B" run --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 --set discharge_cell_curve=0 \
+    "$B" run --verbose --set cell_uv_mv=2000 --set cell_uv_release_mv=2100 --set discharge_cell_curve=0 \
     "$S/discharge_to_cutoff.yaml"
+grep -q "no_cell_below_absolute_minimum" "$WORK/out" ||
+    { fail "a cell below 2.30 V caught by the invariant"; cat "$WORK/out"; }
+# A CVL above cells x the absolute cell maximum (the baseline told to aim at 3.70 V per cell).
+expect_rc "CVL above cells x cell maximum fails" 1 \
+    "$B" run --verbose --set dvcc_engine=0 --set cvl_cell_mv=3700 "$S/pack_silent.yaml"
+grep -q "invariant cvl_within_cells_x_cell_max" "$WORK/out" ||
+    { fail "CVL above cells x cell maximum caught by the invariant"; cat "$WORK/out"; }
 
 # The TinyBMS and SuperB checks bite too.
 T=$SRC/scenarios/tinybms
