@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "harness/commands.h"
+#include "harness/live/live_runner.h"
 #include "harness/recorder.h"
 #include "harness/report.h"
 #include "harness/runner.h"
@@ -172,11 +173,23 @@ static void run_usage(FILE *f)
             "  --report DIR     write an HTML report with charts to DIR/index.html\n"
             "  --verbose        print every failure and the run's traffic figures and trace hash\n"
             "  --help           this text\n\n"
+            "live mode (wall-clock time, scenarios with `live: true`, e.g. scenarios/live):\n"
+            "  --live           run over real interfaces instead of simulated time\n"
+            "  --gateway CMD    start CMD (sh -c) as the gateway, wired through PTYs;\n"
+            "                   {bms_port}, {victron_can} and {settings} are filled in\n"
+            "                   (with neither port named, --bms-port P --victron-can C\n"
+            "                   is appended); the Victron side is an SLCAN PTY\n"
+            "  --can IFACE      the Victron CAN side: a SocketCAN interface, or (board\n"
+            "                   only) slcan:DEV for an SLCAN adapter\n"
+            "  --bms-port DEV   board: the serial port wired to the board's BMS input\n\n"
             "exit: 0 all passed, 1 an expectation or invariant failed, 2 usage or input error\n\n"
             "examples:\n"
             "  bmsbench run\n"
             "  bmsbench run --junit build/reports/junit.xml scenarios/topband\n"
-            "  bmsbench run --set cell_ov_mv=4000 scenarios   # a broken gateway must fail\n");
+            "  bmsbench run --set cell_ov_mv=4000 scenarios   # a broken gateway must fail\n"
+            "  bmsbench run --live --gateway build/bin/bms-gateway scenarios/live\n"
+            "  bmsbench run --live --bms-port /dev/ttyUSB0 --can slcan:/dev/ttyACM0 "
+            "scenarios/live\n");
 }
 
 static int parse_set(const char *arg, bench_gwset_t *s)
@@ -200,11 +213,16 @@ int cmd_run(int argc, char **argv)
         {"set", required_argument, NULL, 'S'},   {"log", required_argument, NULL, 'l'},
         {"record", required_argument, NULL, 'R'}, {"report", required_argument, NULL, 'P'},
         {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+        /* live mode */
+        {"live", no_argument, NULL, 'L'},        {"gateway", required_argument, NULL, 'G'},
+        {"can", required_argument, NULL, 'C'},   {"bms-port", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     const char *junit = NULL, *logpath = NULL, *record_dir = NULL, *report_dir = NULL;
     bench_run_opts_t opts = {.progress = true};
     bench_gwset_t sets[BENCH_MAX_GWSET];
     bool verbose = false;
+    bool live = false;
+    bench_live_opts_t live_opts = {0};
     int c;
 
     optind = 1;
@@ -236,11 +254,29 @@ int cmd_run(int argc, char **argv)
             break;
         case 'l': logpath = optarg; break;
         case 'v': verbose = true; break;
+        case 'L': live = true; break;
+        case 'G': live_opts.gateway_cmd = optarg; break;
+        case 'C': live_opts.can = optarg; break;
+        case 'B': live_opts.bms_port = optarg; break;
         case 'h': run_usage(stdout); return BENCH_EXIT_OK;
         default: run_usage(stderr); return BENCH_EXIT_USAGE;
         }
     }
     opts.gwset = sets;
+    /* ---- live mode: options that only make sense together ---- */
+    if (!live && (live_opts.gateway_cmd || live_opts.can || live_opts.bms_port)) {
+        fprintf(stderr, "bmsbench run: --gateway, --can and --bms-port need --live\n");
+        return BENCH_EXIT_USAGE;
+    }
+    if (live && report_dir != NULL) {
+        fprintf(stderr, "bmsbench run: --report is sim-only (use --record with --live)\n");
+        return BENCH_EXIT_USAGE;
+    }
+    if (live && live_opts.gateway_cmd != NULL && live_opts.bms_port != NULL) {
+        fprintf(stderr, "bmsbench run: --bms-port is for a real board; with --gateway the "
+                        "bench makes the PTYs\n");
+        return BENCH_EXIT_USAGE;
+    }
 
     FILE *log = NULL;
     if (logpath != NULL) {
@@ -328,7 +364,10 @@ int cmd_run(int argc, char **argv)
         opts.taps = bench_taps_fanout(&fo, rec != NULL ? bench_recorder_taps(rec) : NULL,
                                       report != NULL ? bench_report_begin(report, sc) : NULL);
         report_hook_t rh = {report, rec != NULL ? bench_recorder_dir(rec) : NULL};
-        int rc_run = bench_run_scenario_ex(sc, &opts, res, report != NULL ? report_hook : NULL, &rh);
+        bench_live_result_t lres;
+        int rc_run = live ? bench_live_run(sc, &opts, &live_opts, res, &lres)
+                          : bench_run_scenario_ex(sc, &opts, res,
+                                                  report != NULL ? report_hook : NULL, &rh);
         if (rec != NULL && bench_recorder_close(rec, err, sizeof err) != 0) {
             fprintf(stderr, "bmsbench run: --record: %s\n", err);
             errors++;
@@ -369,6 +408,15 @@ int cmd_run(int argc, char **argv)
             if (verbose) {
                 printf("%s", res->details);
                 print_stats(res);
+            }
+        }
+        if (live && lres.has_fault) {
+            if (lres.has_latency) {
+                printf("    protection latency: %.3f s (fault at %.1f s to the first 0x351 with "
+                       "CCL 0)\n", lres.latency_s, lres.fault_at_s);
+            } else {
+                printf("    protection latency: none (fault at %.1f s; no 0x351 with CCL 0 "
+                       "after it)\n", lres.fault_at_s);
             }
         }
         fflush(stdout);

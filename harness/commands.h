@@ -17,6 +17,7 @@ int cmd_emulate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
 /* `bmsbench bench` replay figure: parse+check N candump frames vs python-can (cmd_replay.c). */
 int bench_replay_figure(FILE *out, size_t frames);
 int cmd_panel(int argc, char **argv);

@@ -1404,13 +1404,25 @@ static bool parse_header(sc_ctx_t *c, const keymap_t *km)
         sc->seed = (uint64_t)v;
         sc->has_seed = true;
     }
+    /* live: true says the scenario is short enough to run in wall-clock time
+     * (bmsbench run --live); the rest need time compression and stay sim-only. */
+    if ((n = km_get(km, "live")) != NULL) {
+        const char *s;
+        if (!get_text(c, n, "live", "true or false", &s)) {
+            return false;
+        }
+        if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
+            return fail_mark(c, n->start_mark, "live must be true or false (got '%.40s')", s);
+        }
+        sc->live = strcmp(s, "true") == 0;
+    }
     return true;
 }
 
 static bool parse_root(sc_ctx_t *c, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "description", "duration", "seed", "sample",
-                                       "bank", "system", "gateway", "events", "expect"};
+                                       "live", "bank", "system", "gateway", "events", "expect"};
     keymap_t km = {.where = "the scenario", .names = keys, .n = COUNT_OF(keys)};
     if (root->type != YAML_MAPPING_NODE) {
         return fail_mark(c, root->start_mark,

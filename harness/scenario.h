@@ -123,6 +123,7 @@ typedef struct bench_scenario {
     double sample_s;        /* expectation sampling period, default 0.1 */
     uint64_t seed;
     bool has_seed;
+    bool live;              /* `live: true`: may run in wall-clock time (run --live); default false */
     bench_bank_cfg_t bank;
     bench_system_cfg_t system;
     bench_gwset_t gwset[BENCH_MAX_GWSET];   /* gateway: key: value overrides */
