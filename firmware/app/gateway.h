@@ -40,7 +40,7 @@ typedef struct gw_config {
     gw_tiny_cfg_t tinybms;
     gw_sb_cfg_t superb;
     gw_bal_cfg_t balancer;
-    bool dvcc_engine;           /* true: the DVCC engine; false (default for now): the v1 baseline */
+    bool dvcc_engine;           /* true (default): the DVCC engine; false: the v1 baseline */
     gw_profile_t profile;       /* the engine's chemistry profile */
     gw_dvcc_cfg_t dvcc;         /* the baseline's settings */
     bool cvl_states;            /* charge-voltage state strategy on top of the DVCC */
