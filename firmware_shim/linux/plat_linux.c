@@ -189,6 +189,7 @@ int plat_linux_add_can(plat_linux_t *p, unsigned bus, const can_spec_t *spec,
     }
     c->used = true;
     c->slcan_seen = SLCAN_CLOSED;
+    p->now_ms = host_clock_ms();
     (void)slcan_open(&c->slcan, c->bitrate, p->now_ms);
     return 0;
 }
@@ -251,8 +252,9 @@ static bool drain_serial(plat_linux_t *p, serial_port_t *s, short revents, const
             *len += take;
             *dropped += n - take;
         }
-        if (s->fd >= 0 && (revents & (POLLHUP | POLLERR)) != 0 && (revents & POLLIN) == 0) {
-            snprintf(why, sizeof why, "%s: device lost (hang-up)", s->name);
+        /* A hung-up tty (unplugged USB adapter) polls readable and reads 0. */
+        if (s->fd >= 0 && (revents & (POLLHUP | POLLERR)) != 0 && !got) {
+            snprintf(why, sizeof why, "device lost (hang-up)");
             serial_hangup(s);
         }
     }

@@ -266,8 +266,7 @@ serial_err_t serial_open(serial_port_t *p, const serial_spec_t *spec, uint32_t b
 static void io_failed(serial_port_t *p, const char *what, int e, char *err, size_t cap)
 {
     if (err != NULL) {
-        snprintf(err, cap, "%s: device lost (%s: %s)", p->name, what,
-                 e != 0 ? strerror(e) : "hang-up");
+        snprintf(err, cap, "device lost (%s: %s)", what, e != 0 ? strerror(e) : "hang-up");
     }
     serial_hangup(p);
 }
@@ -281,11 +280,13 @@ size_t serial_read(serial_port_t *p, uint8_t *buf, size_t cap, char *err, size_t
     if (n > 0) {
         return (size_t)n;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    /* A raw tty with VMIN = VTIME = 0 reads 0 when empty, even non-blocking:
+     * only an error (EIO on a PTY whose master closed) means the far end is
+     * gone here; a hung-up tty reading 0 is noticed through POLLHUP. */
+    if (n == 0 || errno == EAGAIN || errno == EINTR) {
         return 0;
     }
-    /* 0 from a tty in raw mode with data promised by poll, or EIO: the far end is gone. */
-    io_failed(p, "read", n < 0 ? errno : 0, err, err_cap);
+    io_failed(p, "read", errno, err, err_cap);
     return 0;
 }
 

@@ -48,7 +48,8 @@ void serial_init(serial_port_t *p);
 serial_err_t serial_open(serial_port_t *p, const serial_spec_t *spec, uint32_t baud, char *err,
                          size_t cap);
 /* Non-blocking read: bytes read, 0 when none or closed. On a hang-up or an
- * I/O error the port is closed, lost is set and why is in err (when not NULL). */
+ * I/O error the port is closed, lost is set and why is in err (when not NULL;
+ * without the device name, which the caller adds). */
 size_t serial_read(serial_port_t *p, uint8_t *buf, size_t cap, char *err, size_t err_cap);
 /* All or nothing into the transmit buffer, then as much as the line takes
  * now; returns len, or 0 when closed or the buffer has no room for it all. */
