@@ -54,6 +54,8 @@ static const word_def_t expr_words[] = {
     /* charge-voltage states (signal cvl_state) */
     {"bulk", 0.0}, {"transition", 1.0}, {"float_approach", 2.0}, {"float", 3.0},
     {"imbalance_hold", 4.0},
+    /* DVCC engine states (signal dvcc_state) beyond the shared bulk/float/imbalance_hold */
+    {"absorption", 5.0}, {"no_data", 6.0}, {"starting", 7.0},
 };
 
 static void fail_at(expr_parser_t *p, size_t col, const char *fmt, ...)

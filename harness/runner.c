@@ -1061,7 +1061,10 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc, const benc
     if (rc == 0) {
         rc = build_gateway(w, o, err, errcap);
     }
-    if (rc == 0 && !o->no_invariants) {
+    /* A scenario may switch the invariants off (`invariants: false`) only to
+     * model an unsafe gateway; its own expectations still apply. */
+    bool invariants_on = !o->no_invariants && !sc->no_invariants;
+    if (rc == 0 && invariants_on) {
         rc = build_invariants(c, err, errcap);
     }
     if (rc != 0) {
@@ -1081,7 +1084,7 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc, const benc
     for (int i = 0; i < sc->nexpects; i++) {
         bench_expect_start(&c->st[c->n++], &sc->expects[i]);
     }
-    if (!o->no_invariants) {
+    if (invariants_on) {
         for (size_t i = 0; i < NINV; i++) {
             bench_expect_start(&c->st[c->n++], &c->inv[i]);
         }

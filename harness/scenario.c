@@ -1416,13 +1416,28 @@ static bool parse_header(sc_ctx_t *c, const keymap_t *km)
         }
         sc->live = strcmp(s, "true") == 0;
     }
+    /* invariants: false is for scenarios that model an unsafe gateway (the
+     * seed) to show it overcharging: there the invariants would fail the run
+     * for the very thing the scenario demonstrates. */
+    if ((n = km_get(km, "invariants")) != NULL) {
+        const char *s;
+        if (!get_text(c, n, "invariants", "true or false", &s)) {
+            return false;
+        }
+        if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
+            return fail_mark(c, n->start_mark, "invariants must be true or false (got '%.40s')",
+                             s);
+        }
+        sc->no_invariants = strcmp(s, "false") == 0;
+    }
     return true;
 }
 
 static bool parse_root(sc_ctx_t *c, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "description", "duration", "seed", "sample",
-                                       "live", "bank", "system", "gateway", "events", "expect"};
+                                       "live", "invariants", "bank", "system", "gateway",
+                                       "events", "expect"};
     keymap_t km = {.where = "the scenario", .names = keys, .n = COUNT_OF(keys)};
     if (root->type != YAML_MAPPING_NODE) {
         return fail_mark(c, root->start_mark,

@@ -124,6 +124,8 @@ typedef struct bench_scenario {
     uint64_t seed;
     bool has_seed;
     bool live;              /* `live: true`: may run in wall-clock time (run --live); default false */
+    bool no_invariants;     /* `invariants: false`: the safety invariants are not checked (only for
+                               models of unsafe gateways, e.g. the seed); default false */
     bench_bank_cfg_t bank;
     bench_system_cfg_t system;
     bench_gwset_t gwset[BENCH_MAX_GWSET];   /* gateway: key: value overrides */

@@ -98,7 +98,9 @@
     X(gx_35c_mismatch, "GX: frame sets whose 0x35C enable bits disagree with CCL/DCL > 0") \
     X(gx_ccl_rise_blocked, "GX: frame sets whose CCL rose under a charge-blocking alarm")  \
     X(gx_dcl_rise_blocked, "GX: frame sets whose DCL rose under a discharge-blocking alarm") \
-    X(cvl_max_allowed_v, "gateway: cells of the smallest pack x the absolute cell maximum")
+    X(cvl_max_allowed_v, "gateway: cells of the smallest pack x the absolute cell maximum") \
+    X(dvcc_state, "gateway: DVCC engine charge state (starting, bulk, absorption, float, imbalance_hold, no_data)") \
+    X(dvcc_transitions, "gateway: DVCC engine charge-state changes so far")
 
 enum {
 #define X(n, h) SIG_##n,
@@ -145,6 +147,29 @@ static unsigned reserved_pairs(const bench_gx_t *gx)
         n += gx->warning[i] == 3;
     }
     return n;
+}
+
+/* The engine's states as the expression words give them (harness/expr.c):
+ * bulk, float and imbalance_hold share their values with cvl_state's words,
+ * so one word means one state whichever signal it is compared with; the
+ * engine-only states take values of their own. */
+static double dvcc_state_word(gw_chg_state_t st)
+{
+    switch (st) {
+    case GW_CHG_BULK:
+        return 0.0;
+    case GW_CHG_FLOAT:
+        return 3.0;
+    case GW_CHG_IMBALANCE_HOLD:
+        return 4.0;
+    case GW_CHG_ABSORPTION:
+        return 5.0;
+    case GW_CHG_NO_DATA:
+        return 6.0;
+    case GW_CHG_STARTING:
+        return 7.0;
+    }
+    return NAN;
 }
 
 void bench_signals_sample(struct bench_world *w, double *out)
@@ -294,4 +319,6 @@ void bench_signals_sample(struct bench_world *w, double *out)
     unsigned cells = w->gw.bank.min_cell_count;
     out[SIG_cvl_max_allowed_v] =
         cells > 0 ? cells * (w->gw.cfg.profile.cell_max_mv / 1000.0) : NAN;
+    out[SIG_dvcc_state] = w->gw.cfg.dvcc_engine ? dvcc_state_word(w->gw.engine.state) : NAN;
+    out[SIG_dvcc_transitions] = w->gw.cfg.dvcc_engine ? w->gw.engine.counters.transitions : NAN;
 }

@@ -468,6 +468,44 @@ static void test_scenario_system_profiles(void **state)
     }
 }
 
+/* invariants: false switches the safety invariants off (seed models only);
+ * absent or true keeps them; anything else is an error at the value. */
+static void test_scenario_invariants_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        bool no_invariants;
+        const char *err;
+    } rows[] = {
+        {"", false, NULL},
+        {"invariants: true\n", false, NULL},
+        {"invariants: false\n", true, NULL},
+        {"invariants: no\n", false,
+         "m.yaml:9:13: invariants must be true or false (got 'no')"},
+        {"invariants: 0\n", false, "m.yaml:9:13: invariants must be true or false (got '0')"},
+        {"invariants: [false]\n", false,
+         "m.yaml:9:13: expected true or false for 'invariants', got a list"},
+    };
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        char y[512], err[512] = "";
+        snprintf(y, sizeof(y), HEAD EXPECT_OK "%s", rows[r].line);
+        bool ok = bench_scenario_load_mem("m.yaml", y, strlen(y), &sc, resolve, NULL, err,
+                                          sizeof(err));
+        if (rows[r].err == NULL) {
+            if (!ok) {
+                fail_msg("row %zu: want success, got '%s'", r, err);
+            }
+            if (sc.no_invariants != rows[r].no_invariants) {
+                fail_msg("row %zu: no_invariants %d, want %d", r, sc.no_invariants,
+                         rows[r].no_invariants);
+            }
+        } else if (ok || strcmp(err, rows[r].err) != 0) {
+            fail_msg("row %zu:\n got  '%s'\n want '%s'", r, ok ? "(loaded)" : err, rows[r].err);
+        }
+    }
+}
+
 static void test_scenario_inline_cases(void **state)
 {
     (void)state;
@@ -543,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_scenario_missing_file_reports_strerror),
         cmocka_unit_test(test_scenario_inline_cases),
         cmocka_unit_test(test_scenario_system_profiles),
+        cmocka_unit_test(test_scenario_invariants_key),
         cmocka_unit_test(test_scenario_buffer_with_nul_is_an_error_not_a_crash),
         cmocka_unit_test(test_scenario_parse_duration_table),
     };
