@@ -220,6 +220,15 @@ static void store(gw_config_t *cfg, const gw_key_t *k, size_t offset, double val
             gw_config_t def;
             gateway_config_default(&def);
             memcpy(c, (const unsigned char *)&def + offset, sizeof *c);
+            /* A curve that is off by default (discharge_soc) keeps its table
+             * with n = 0: turning it on means using those points. */
+            if (c->n == 0 && c->x[1] > c->x[0]) {
+                uint8_t n = 1;
+                while (n < GW_CURVE_MAX && c->x[n] > c->x[n - 1]) {
+                    n++;
+                }
+                c->n = n;
+            }
         } else {
             c->n = 0;
         }

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The DVCC scenario library passes as written, and each scenario fails (exit 1)
+# when the engine behaviour it is about is switched off or moved with --set.
+# usage: dvcc_checks.sh BMSBENCH SOURCE_DIR WORK_DIR
+set -u
+B=$1 SRC=$2 WORK=$3
+mkdir -p "$WORK"
+D=$SRC/scenarios/dvcc
+fails=0
+report() { # name want rc
+    if [ "$3" -eq "$2" ]; then echo "ok   $1"; else
+        echo "FAIL $1 (exit $3, want $2)"; sed 's/^/    /' "$WORK/out" "$WORK/err" | tail -12
+        fails=$((fails + 1)); fi
+}
+# broken NAME SCENARIO --set ...: the scenario must fail with these settings
+broken() {
+    name=$1 scen=$2; shift 2
+    "$B" run "$@" "$D/$scen.yaml" >"$WORK/out" 2>"$WORK/err"
+    report "$scen fails: $name" 1 $?
+}
+
+"$B" run "$D" >"$WORK/out" 2>"$WORK/err"
+report "every scenario in scenarios/dvcc passes" 0 $?
+
+broken "charge cell-voltage curve off" derate_cell_charge --set charge_cell_curve=0
+broken "discharge cell-voltage curve off" derate_cell_discharge --set discharge_cell_curve=0
+broken "charge temperature curve off" derate_temp_charge --set charge_temp_curve=0
+broken "discharge temperature curve off" derate_temp_discharge --set discharge_temp_curve=0
+broken "SOC charge curve off" derate_soc_charge --set charge_soc_curve=0
+broken "SOC discharge curve off" derate_soc_discharge --set discharge_soc_curve=0
+
+echo "$fails failed"
+[ "$fails" -eq 0 ]
