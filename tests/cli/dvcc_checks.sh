@@ -29,6 +29,12 @@ broken "charge temperature curve off" derate_temp_charge --set charge_temp_curve
 broken "discharge temperature curve off" derate_temp_discharge --set discharge_temp_curve=0
 broken "SOC charge curve off" derate_soc_charge --set charge_soc_curve=0
 broken "SOC discharge curve off" derate_soc_discharge --set discharge_soc_curve=0
+broken "float never reached (converged wait 1 h)" charge_bulk_absorption_float \
+    --set float_after_converged_ms=3600000
+broken "no re-bulk on SOC" rebulk_on_soc_drop --set rebulk_soc_pct=0
+broken "no re-bulk on a cell-voltage drop" rebulk_on_cell_drop --set rebulk_cell_mv=2000
+broken "imbalance hold never entered" imbalance_hold --set imbalance_hold_mv=2000
+broken "imbalance hold never released" imbalance_hold --set imbalance_release_mv=0
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
