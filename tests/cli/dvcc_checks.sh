@@ -35,6 +35,24 @@ broken "no re-bulk on SOC" rebulk_on_soc_drop --set rebulk_soc_pct=0
 broken "no re-bulk on a cell-voltage drop" rebulk_on_cell_drop --set rebulk_cell_mv=2000
 broken "imbalance hold never entered" imbalance_hold --set imbalance_hold_mv=2000
 broken "imbalance hold never released" imbalance_hold --set imbalance_release_mv=0
+# 60 s readings of a cell at the curve point +/-5 mV: without hysteresis CCL follows it
+broken "dither with no input hysteresis and no rise interval" dither_no_flap \
+    --set rise_interval_ms=0 --set hyst_cell_mv=0
+broken "dither with no input hysteresis" dither_no_flap --set hyst_cell_mv=0
+broken "charging below 0 degC allowed" cold_morning_pv --set charge_min_dc=-150 \
+    --set charge_temp_curve=0
+broken "no temperature derating" hot_afternoon --set charge_temp_curve=0
+# the comparison pair: the seed model stops overcharging on the engine, and
+# the engine's day overcharges on the seed-like baseline
+broken "seed model run on the engine" seed_model_overcharges --set dvcc_engine=1
+broken "engine day run on the baseline without cell checks" engine_same_day \
+    --set dvcc_engine=0 --set cell_ov_mv=4500 --set taper_cell_mv=4500
+# invariants: false really switches them off: the seed model with them on fails
+sed '/^invariants:/d' "$D/seed_model_overcharges.yaml" >"$WORK/seed_with_invariants.yaml"
+"$B" run "$WORK/seed_with_invariants.yaml" >"$WORK/out" 2>"$WORK/err"
+report "seed model fails with the invariants on" 1 $?
+grep -q "invariant" "$WORK/out" || { echo "FAIL the seed model's failure names an invariant";
+    fails=$((fails + 1)); }
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
