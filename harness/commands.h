@@ -16,11 +16,11 @@ int cmd_decode(int argc, char **argv);
 int cmd_emulate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
+int cmd_panel(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 /* `bmsbench bench` replay figure: parse+check N candump frames vs python-can (cmd_replay.c). */
 int bench_replay_figure(FILE *out, size_t frames);
-int cmd_panel(int argc, char **argv);
 
 /* Per-family entry points, argv[0] = the family word ("tinybms", ...). */
 int decode_tinybms_main(int argc, char **argv);

@@ -22,9 +22,9 @@ static const command_t commands[] = {
     {"emulate", cmd_emulate, "run a BMS emulator (--stdio)"},
     {"bench", cmd_bench, "measure simulator speed (24 h of a 4-pack bank)"},
     {"fuzz", cmd_fuzz, "run random scenarios and check the safety invariants"},
+    {"panel", cmd_panel, "watch and steer a scenario in an SDL2 window, or snapshot it to PNG"},
     {"replay", cmd_replay, "check a Victron capture, or feed a BMS capture into the gateway"},
     {"ports", cmd_ports, "list serial ports (USB VID:PID, serial) and CAN interfaces"},
-    {"panel", cmd_panel, "watch and steer a scenario in an SDL2 window, or snapshot it to PNG"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
