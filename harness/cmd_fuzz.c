@@ -4,7 +4,8 @@
  * Each run draws a whole scenario from its own seed (derived from --seed and
  * the run's index): family, packs, cells, capacities, SOCs, spreads,
  * temperatures, PV/load profiles and 0-4 events (the family's transient
- * faults, cell SOC/capacity and temperature changes). It has no expectations
+ * faults, cell SOC/capacity and temperature changes; balancer: module faults
+ * and reboots named by cell). It has no expectations
  * of its own: the runner checks the universal invariants on every run. A
  * failing run is written as <out>/<seed>.yaml (seed and --set values
  * included), which `bmsbench run` reproduces exactly. */
@@ -28,7 +29,7 @@ typedef enum { FAM_ALL = -1 } fuzz_family_any_t;
 static void fuzz_usage(FILE *f)
 {
     fprintf(f,
-            "usage: bmsbench fuzz [--count N] [--seed S] [--family topband|tinybms|superb|all]\n"
+            "usage: bmsbench fuzz [--count N] [--seed S] [--family topband|tinybms|superb|balancer|all]\n"
             "                     [--set KEY=VALUE]... [--out DIR] [--quiet]\n\n"
             "Generates random scenarios (banks, cell spreads, temperatures, PV/load\n"
             "profiles, fault sequences), runs each 2-6 h in simulated time against the\n"
@@ -38,7 +39,7 @@ static void fuzz_usage(FILE *f)
             "options:\n"
             "  --count N        runs (default 100)\n"
             "  --seed S         first seed (default 1)\n"
-            "  --family F       topband, tinybms, superb or all (default all, in turn)\n"
+            "  --family F       topband, tinybms, superb, balancer or all (default all, in turn)\n"
             "  --set KEY=VALUE  gateway setting for every run (written into failures); repeatable\n"
             "  --out DIR        where failing scenarios go (default " DEFAULT_OUT ")\n"
             "  --quiet          print failures and the summary only\n"
@@ -75,7 +76,8 @@ static double round_to(double v, double step)
     return step * (double)(long long)(v / step + (v >= 0 ? 0.5 : -0.5));
 }
 
-static const char *const family_names[] = {"topband", "tinybms", "superb"};
+static const char *const family_names[] = {"topband", "tinybms", "superb", "balancer"};
+#define FUZZ_FAMILIES 4
 
 static const char *const faults_topband[] = {"silent", "late", "bad_checksum", "truncated",
                                              "garbage", "wrong_address"};
@@ -83,6 +85,9 @@ static const char *const faults_tinybms[] = {"silent", "late", "bad_crc", "trunc
                                              "nack_storm"};
 static const char *const faults_superb[] = {"silent", "late", "abort", "wrong_toggle",
                                             "no_heartbeat"};
+/* Balancer modules: `stuck` freezes the readings (left out like the other
+ * freezes) and `slow` needs a delay the scenario writer does not keep. */
+static const char *const faults_balancer[] = {"silent", "garbage", "wrong_value"};
 
 static void gen_profile(sim_rng_t *r, sim_profile_t *p, double max_a)
 {
@@ -113,12 +118,16 @@ static void gen_bank(sim_rng_t *r, bench_scenario_t *sc, bench_family_t fam)
     bench_bank_cfg_t *b = &sc->bank;
     snprintf(b->family, sizeof b->family, "%s", family_names[fam]);
     b->kind = fam;
-    b->npacks = fam == BENCH_FAM_TINYBMS ? 1 : 1 + pick(r, 4);
+    bool single = fam == BENCH_FAM_TINYBMS || fam == BENCH_FAM_BALANCER;
+    b->npacks = single ? 1 : 1 + pick(r, 4);
     b->capacity_spread_pct = round_to(uni(r, 0, 3), 0.1);
     b->soc_spread_pct = round_to(uni(r, 0, 2), 0.1);
-    int cells = fam == BENCH_FAM_TOPBAND ? 15 + pick(r, 2)
-                : fam == BENCH_FAM_SUPERB ? 4
-                                          : 4 + pick(r, 13);
+    /* balancer: one module per cell, 4..24 (the bus allows 50; the
+     * 300 Bd poll round of a long string only makes the runs slower) */
+    int cells = fam == BENCH_FAM_TOPBAND    ? 15 + pick(r, 2)
+                : fam == BENCH_FAM_SUPERB   ? 4
+                : fam == BENCH_FAM_BALANCER ? 4 + pick(r, 21)
+                                            : 4 + pick(r, 13);
     double cap = fam == BENCH_FAM_SUPERB ? 100 : round_to(uni(r, 50, 200), 10);
     double temp = round_to(uni(r, 1, 40), 1);
     for (int i = 0; i < b->npacks; i++) {
@@ -161,7 +170,21 @@ static void gen_event(sim_rng_t *r, bench_scenario_t *sc)
     double at_s = round_to(uni(r, 60, sc->duration_s * 0.8), 1);
     int pack = pick(r, b->npacks);
     int cell = pick(r, b->packs[pack].cells);
-    switch (pick(r, 4)) {
+    if (b->kind == BENCH_FAM_BALANCER && pick(r, 4) == 0) {
+        /* A fault or a reboot of one module, named by its cell. */
+        if (pick(r, 3) == 0) {
+            add_event(sc, at_s, BENCH_ACT_REBOOT, -1, cell, 1, NULL);
+            return;
+        }
+        const char *name = faults_balancer[pick(r, 3)];
+        add_event(sc, at_s, BENCH_ACT_FAULT, -1, cell, 0, name);
+        double until_s = at_s + round_to(uni(r, 60, 1200), 1);
+        if (until_s <= sc->duration_s) {
+            add_event(sc, until_s, BENCH_ACT_CLEAR_FAULTS, -1, cell, 1, NULL);
+        }
+        return;
+    }
+    switch (pick(r, b->kind == BENCH_FAM_BALANCER ? 3 : 4) + (b->kind == BENCH_FAM_BALANCER)) {
     case 0: {
         const char *const *names = b->kind == BENCH_FAM_TOPBAND   ? faults_topband
                                    : b->kind == BENCH_FAM_TINYBMS ? faults_tinybms
@@ -256,7 +279,7 @@ static int parse_family(const char *s)
     if (strcmp(s, "all") == 0) {
         return FAM_ALL;
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < FUZZ_FAMILIES; i++) {
         if (strcmp(s, family_names[i]) == 0) {
             return i;
         }
@@ -322,7 +345,7 @@ static int parse_args(int argc, char **argv, fuzz_opts_t *o)
             o->family = parse_family(optarg);
             if (o->family == -2) {
                 fprintf(stderr,
-                        "bmsbench fuzz: --family needs topband, tinybms, superb or all, got "
+                        "bmsbench fuzz: --family needs topband, tinybms, superb, balancer or all, got "
                         "'%s'\n",
                         optarg);
                 return -1;
@@ -369,7 +392,7 @@ int cmd_fuzz(int argc, char **argv)
     int exit_code = BENCH_EXIT_OK;
     for (long i = 0; i < o.count; i++) {
         uint64_t run_seed = mix64(o.seed + (uint64_t)i);
-        bench_family_t fam = o.family == FAM_ALL ? (bench_family_t)(i % 3)
+        bench_family_t fam = o.family == FAM_ALL ? (bench_family_t)(i % FUZZ_FAMILIES)
                                                  : (bench_family_t)o.family;
         gen_scenario(sc, run_seed, fam, o.sets, o.nsets);
         bench_run_opts_t opts = {.progress = false};

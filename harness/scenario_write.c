@@ -29,7 +29,7 @@ static void put_num(FILE *f, const char *key, double v)
     fprintf(f, "%s: %.17g", key, v);
 }
 
-static const char *const family_names[] = {"topband", "tinybms", "superb"};
+static const char *const family_names[] = {"topband", "tinybms", "superb", "balancer"};
 
 static const char *family_name(bench_family_t k)
 {
