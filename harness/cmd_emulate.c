@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate`: run a BMS emulator standalone (stdio now, real ports later). */
+/* `bmsbench emulate`: run a BMS emulator standalone (stdio, or a real serial port). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include "emulators/topband/emu_topband.h"
 #include "harness/commands.h"
 #include "harness/family_dispatch.h"
+#include "harness/live/emu_port.h"
 #include "sim/lfp_cell.h"
 
 #define EMU_CAPACITY_AH 100.0
@@ -22,6 +23,7 @@
  * top, since the LFP plateau alone would make every cell read the same. */
 #define EMU_SOC_SPREAD 0.01
 #define EMU_V_SPREAD 0.004
+#define EMU_TB_DEFAULT_BAUD 9600u
 
 typedef struct emulate_opts {
     int stdio;
@@ -31,17 +33,22 @@ typedef struct emulate_opts {
     double soc_pct;
     uint64_t seed;
     const char *port;
+    unsigned baud;
 } emulate_opts_t;
 
 static void print_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: bmsbench emulate topband --stdio [--packs N] [--cells 15|16]\n"
-            "                                [--family eet|topbms] [--soc PCT] [--seed N]\n"
+            "Usage: bmsbench emulate topband --stdio|--port DEV [--baud N] [--packs N]\n"
+            "                                [--cells 15|16] [--family eet|topbms] [--soc PCT]\n"
+            "                                [--seed N]\n"
             "\n"
             "Answer Topband/EET RS485 requests as a bus of BMS packs would.\n"
             "Requests ('~' .. CR) are read from stdin, each reply is written to stdout\n"
             "at once (no bus timing in --stdio mode). Exits 0 at end of input.\n"
+            "With --port the packs answer on a real serial port (a USB-RS485 adapter is\n"
+            "a normal tty) in wall-clock time, each reply after the pack's turnaround;\n"
+            "Ctrl-C exits 130, a missing or busy port exits 2.\n"
             "\n"
             "  --stdio          talk over stdin/stdout\n"
             "  --packs N        packs at addresses 0..N-1 (1..16, default 1)\n"
@@ -49,12 +56,14 @@ static void print_usage(FILE *f)
             "  --family F       eet (reply VER 0x21, default) or topbms (VER 0x52)\n"
             "  --soc PCT        state of charge of every pack, 0..100 (default 50)\n"
             "  --seed N         seed of the small per-cell variation (default 1)\n"
-            "  --port DEV       serial port (not yet supported)\n"
+            "  --port DEV       serve on serial port DEV (/dev/ttyUSB0, a PTY slave)\n"
+            "  --baud N         its bit rate with --port (default 9600)\n"
             "  -h, --help       show this help\n"
             "\n"
             "Examples:\n"
             "  printf '~21014642E00201FD34\\r' | bmsbench emulate topband --stdio --packs 2\n"
-            "  bmsbench emulate topband --stdio --family topbms --cells 16 --soc 88\n");
+            "  bmsbench emulate topband --stdio --family topbms --cells 16 --soc 88\n"
+            "  bmsbench emulate topband --port /dev/ttyUSB0 --packs 4\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -78,7 +87,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-enum { OPT_STDIO = 256, OPT_PACKS, OPT_CELLS, OPT_FAMILY, OPT_SOC, OPT_SEED, OPT_PORT };
+enum { OPT_STDIO = 256, OPT_PACKS, OPT_CELLS, OPT_FAMILY, OPT_SOC, OPT_SEED, OPT_PORT, OPT_BAUD };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_opts(int argc, char **argv, emulate_opts_t *o)
@@ -91,6 +100,7 @@ static int parse_opts(int argc, char **argv, emulate_opts_t *o)
         {"soc", required_argument, NULL, OPT_SOC},
         {"seed", required_argument, NULL, OPT_SEED},
         {"port", required_argument, NULL, OPT_PORT},
+        {"baud", required_argument, NULL, OPT_BAUD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -140,6 +150,12 @@ static int parse_opts(int argc, char **argv, emulate_opts_t *o)
             break;
         case OPT_PORT:
             o->port = optarg;
+            break;
+        case OPT_BAUD:
+            if (parse_long(optarg, 300, 921600, &v) != 0) {
+                return usage_error("--baud must be 300..921600, not '%s'", optarg);
+            }
+            o->baud = (unsigned)v;
             break;
         default: /* getopt_long already named the bad option */
             fputc('\n', stderr);
@@ -213,6 +229,15 @@ static int serve_stdio(emu_topband_t *e)
     }
 }
 
+/* One byte from the port; the packs' values are static, as with --stdio. */
+static size_t port_feed(void *ctx, uint8_t byte, uint64_t now_us, uint8_t *out, size_t cap,
+                        uint64_t *start_us)
+{
+    emu_topband_t *e = ctx;
+    emu_tb_feed(e, &byte, 1, now_us);
+    return emu_tb_take_reply(e, out, cap, start_us);
+}
+
 int cmd_emulate(int argc, char **argv)
 {
     static const bench_family_entry_t families[] = {{"tinybms", emulate_tinybms_main}, {"superb", emulate_superb_main}, {"balancer", emulate_balancer_main}};
@@ -221,7 +246,7 @@ int cmd_emulate(int argc, char **argv)
                               &family_rc)) {
         return family_rc;
     }
-    emulate_opts_t o = {0, 1, 16, EMU_TB_EET, 50.0, 1, NULL};
+    emulate_opts_t o = {0, 1, 16, EMU_TB_EET, 50.0, 1, NULL, EMU_TB_DEFAULT_BAUD};
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0) {
         return rc;
@@ -235,12 +260,8 @@ int cmd_emulate(int argc, char **argv)
     if (optind + 1 < argc) {
         return usage_error("unexpected argument '%s'", argv[optind + 1]);
     }
-    if (o.port != NULL) {
-        fprintf(stderr, "bmsbench emulate: --port %s: not yet supported, use --stdio\n", o.port);
-        return BENCH_EXIT_USAGE;
-    }
-    if (!o.stdio) {
-        return usage_error("%s", "choose a transport: --stdio");
+    if (o.stdio == (o.port != NULL)) {
+        return usage_error("%s", "choose one transport: --stdio or --port DEV");
     }
 
     static sim_pack_t packs[EMU_TB_MAX_PACKS];
@@ -253,6 +274,10 @@ int cmd_emulate(int argc, char **argv)
             fprintf(stderr, "bmsbench emulate: cannot attach pack %d\n", i);
             return BENCH_EXIT_FAIL;
         }
+    }
+    if (o.port != NULL) {
+        const bench_emu_serial_ops_t ops = {&emu, port_feed, NULL, 0};
+        return bench_emu_serve_serial("bmsbench emulate topband", o.port, o.baud, &ops);
     }
     return serve_stdio(&emu);
 }

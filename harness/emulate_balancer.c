@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate balancer --stdio`: balancer modules on sim cells over stdin/stdout. */
+/* `bmsbench emulate balancer`: balancer modules on sim cells over stdin/stdout or a port. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 
 #include "emulators/balancer/emu_balancer.h"
 #include "harness/commands.h"
+#include "harness/live/emu_port.h"
 #include "sim/battery.h"
 #include "sim/rng.h"
 
@@ -34,11 +35,14 @@ typedef struct bal_opts {
     int modules;
     double soc_pct;
     uint64_t seed;
+    const char *port;
+    unsigned baud;
 } bal_opts_t;
 
 static void print_usage(FILE *f)
 {
-    fprintf(f, "Usage: bmsbench emulate balancer --stdio [--modules N] [--soc PCT] [--seed N]\n"
+    fprintf(f, "Usage: bmsbench emulate balancer --stdio|--port DEV [--baud N] [--modules N]\n"
+               "                                 [--soc PCT] [--seed N]\n"
                "\n"
                "Answer the devicplan BMS Controller's balancer bus (300 baud ASCII) as a row\n"
                "of balancer modules would, one per cell, at addresses 01..N. A request is 4\n"
@@ -53,7 +57,13 @@ static void print_usage(FILE *f)
                "modules advance: above 3.45 V a module bleeds its cell through a 10 ohm load\n"
                "resistor, which heats up; uptime counts this virtual time.\n"
                "\n"
+               "With --port the modules answer on a real serial port in wall-clock time\n"
+               "(cells and modules advance every 1 s of it, replies after the turnaround);\n"
+               "Ctrl-C exits 130, a missing or busy port exits 2.\n"
+               "\n"
                "  --stdio          talk over stdin/stdout\n"
+               "  --port DEV       serve on serial port DEV (/dev/ttyUSB0, a PTY slave)\n"
+               "  --baud N         its bit rate with --port (default 300)\n"
                "  --modules N      modules at addresses 01..N, 1..50 (default 8)\n"
                "  --soc PCT        state of charge of every cell, 0..100 (default 50)\n"
                "  --seed N         seed of the small cell-to-cell variation (default 1)\n"
@@ -85,7 +95,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-enum { OPT_STDIO = 256, OPT_MODULES, OPT_SOC, OPT_SEED };
+enum { OPT_STDIO = 256, OPT_MODULES, OPT_SOC, OPT_SEED, OPT_PORT, OPT_BAUD };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_opts(int argc, char **argv, bal_opts_t *o)
@@ -95,6 +105,8 @@ static int parse_opts(int argc, char **argv, bal_opts_t *o)
         {"modules", required_argument, NULL, OPT_MODULES},
         {"soc", required_argument, NULL, OPT_SOC},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"baud", required_argument, NULL, OPT_BAUD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -127,6 +139,15 @@ static int parse_opts(int argc, char **argv, bal_opts_t *o)
             }
             o->seed = (uint64_t)v;
             break;
+        case OPT_PORT:
+            o->port = optarg;
+            break;
+        case OPT_BAUD:
+            if (parse_long(optarg, 300, 921600, &v) != 0) {
+                return usage_error("--baud must be 300..921600, not '%s'", optarg);
+            }
+            o->baud = (unsigned)v;
+            break;
         default: /* getopt_long already named the bad option */
             fputc('\n', stderr);
             print_usage(stderr);
@@ -136,8 +157,8 @@ static int parse_opts(int argc, char **argv, bal_opts_t *o)
     if (optind < argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    if (!o->stdio) {
-        return usage_error("%s", "choose a transport: --stdio");
+    if (o->stdio == (o->port != NULL)) {
+        return usage_error("%s", "choose one transport: --stdio or --port DEV");
     }
     return -1;
 }
@@ -240,9 +261,24 @@ static int serve_stdio(bal_world_t *w)
     }
 }
 
+/* --port: the wall clock is the bus time; the cells advance as it passes. */
+static size_t port_feed(void *ctx, uint8_t byte, uint64_t now_us, uint8_t *out, size_t cap,
+                        uint64_t *start_us)
+{
+    bal_world_t *w = ctx;
+    advance_to(w, now_us);
+    emu_bal_feed(&w->emu, &byte, 1, now_us);
+    return emu_bal_take_reply(&w->emu, out, cap, start_us);
+}
+
+static void port_tick(void *ctx, uint64_t now_us)
+{
+    advance_to(ctx, now_us);
+}
+
 int emulate_balancer_main(int argc, char **argv)
 {
-    bal_opts_t o = {0, BAL_CLI_DEFAULT_MODULES, 50.0, 1};
+    bal_opts_t o = {0, BAL_CLI_DEFAULT_MODULES, 50.0, 1, NULL, EMU_BAL_BAUD};
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0) {
         return rc;
@@ -252,6 +288,10 @@ int emulate_balancer_main(int argc, char **argv)
     if (build_world(&world, &o) != 0) {
         fputs("bmsbench emulate balancer: could not build the cells\n", stderr);
         return BENCH_EXIT_FAIL;
+    }
+    if (o.port != NULL) {
+        const bench_emu_serial_ops_t ops = {&world, port_feed, port_tick, BAL_CLI_TICK_US};
+        return bench_emu_serve_serial("bmsbench emulate balancer", o.port, o.baud, &ops);
     }
     return serve_stdio(&world);
 }

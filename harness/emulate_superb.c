@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate superb --stdio`: SuperB CANopen batteries over candump lines on stdin/stdout.
- */
+/* `bmsbench emulate superb`: SuperB CANopen batteries over candump lines on stdin/stdout,
+ * or on a real CAN bus (SocketCAN or an SLCAN adapter). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -10,6 +10,7 @@
 
 #include "emulators/superb/emu_superb.h"
 #include "harness/commands.h"
+#include "harness/live/emu_port.h"
 #include "sim/lfp_cell.h"
 
 #define SB_CLI_CELLS 4 /* 12.8 V LiFePO4 packs */
@@ -17,6 +18,7 @@
 #define SB_CLI_TEMP_C 25.0
 #define SB_CLI_LINE_US 10000u /* virtual time per input line */
 #define SB_CLI_LINE_MAX 512
+#define SB_CLI_BITRATE 250000u /* the Epsilon's CAN bitrate */
 
 typedef struct sb_cli_opts {
     int stdio;
@@ -25,12 +27,13 @@ typedef struct sb_cli_opts {
     int nnodes;
     uint16_t fw_version;
     double soc_pct;
+    const char *can;
 } sb_cli_opts_t;
 
 static void print_usage(FILE *f)
 {
-    fprintf(f, "Usage: bmsbench emulate superb --stdio [--nodes 1,2,3] [--fw 1.6] [--soc PCT]\n"
-               "                               [--heartbeats]\n"
+    fprintf(f, "Usage: bmsbench emulate superb --stdio|--can IFACE|slcan:DEV[@BITRATE]\n"
+               "                               [--nodes 1,2,3] [--fw 1.6] [--soc PCT] [--heartbeats]\n"
                "\n"
                "Emulate SuperB Epsilon V2 batteries (CiA 301 nodes: boot-up, heartbeat, NMT,\n"
                "SDO server). CAN frames are read from stdin in candump notation, either bare\n"
@@ -41,7 +44,13 @@ static void print_usage(FILE *f)
                "lines let an unfinished SDO transfer time out after 1 s). Exits 0 at end of\n"
                "input, 1 when a line could not be read (named on stderr, skipped).\n"
                "\n"
+               "With --can the nodes are on a real CAN bus in wall-clock time (boot-up,\n"
+               "heartbeats every 1 s, SDO replies): a SocketCAN interface (can0, vcan0) or\n"
+               "an SLCAN adapter (slcan:/dev/ttyACM0, opened at 250000 bit/s unless\n"
+               "@BITRATE says otherwise). Ctrl-C exits 130, a missing or busy device exits 2.\n"
+               "\n"
                "  --stdio          talk over stdin/stdout\n"
+               "  --can SPEC       serve on CAN: IFACE or slcan:DEV[@BITRATE]\n"
                "  --nodes LIST     node ids 1..127, comma separated, up to 16 (default 1)\n"
                "  --fw MAJ.MIN     firmware version (default 1.6; below 1.2 0x6051/0x6052\n"
                "                   answer abort 0x06020000)\n"
@@ -52,7 +61,8 @@ static void print_usage(FILE *f)
                "Examples:\n"
                "  echo '602#4060600000000000' | bmsbench emulate superb --stdio --nodes 1,2\n"
                "  printf '000#0100\\n601#4008100000000000\\n601#6000000000000000\\n' |\n"
-               "      bmsbench emulate superb --stdio --fw 1.1 --soc 87\n");
+               "      bmsbench emulate superb --stdio --fw 1.1 --soc 87\n"
+               "  bmsbench emulate superb --can can1 --nodes 1,2,3,4\n");
 }
 
 static int usage_error(const char *what, const char *arg)
@@ -115,7 +125,7 @@ static int parse_fw(const char *s, uint16_t *out)
     return 0;
 }
 
-enum { OPT_STDIO = 256, OPT_NODES, OPT_FW, OPT_SOC, OPT_HEARTBEATS };
+enum { OPT_STDIO = 256, OPT_NODES, OPT_FW, OPT_SOC, OPT_HEARTBEATS, OPT_CAN };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_opts(int argc, char **argv, sb_cli_opts_t *o)
@@ -126,6 +136,7 @@ static int parse_opts(int argc, char **argv, sb_cli_opts_t *o)
         {"fw", required_argument, NULL, OPT_FW},
         {"soc", required_argument, NULL, OPT_SOC},
         {"heartbeats", no_argument, NULL, OPT_HEARTBEATS},
+        {"can", required_argument, NULL, OPT_CAN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -160,6 +171,9 @@ static int parse_opts(int argc, char **argv, sb_cli_opts_t *o)
         case OPT_HEARTBEATS:
             o->heartbeats = 1;
             break;
+        case OPT_CAN:
+            o->can = optarg;
+            break;
         default: /* getopt_long already named the bad option */
             fputc('\n', stderr);
             print_usage(stderr);
@@ -169,8 +183,8 @@ static int parse_opts(int argc, char **argv, sb_cli_opts_t *o)
     if (optind < argc) {
         return usage_error("unexpected argument", argv[optind]);
     }
-    if (!o->stdio) {
-        fputs("bmsbench emulate superb: choose a transport: --stdio\n\n", stderr);
+    if (o->stdio == (o->can != NULL)) {
+        fputs("bmsbench emulate superb: choose one transport: --stdio or --can SPEC\n\n", stderr);
         print_usage(stderr);
         return BENCH_EXIT_USAGE;
     }
@@ -330,6 +344,22 @@ static int drain(emu_superb_t *e, uint64_t t_us, int heartbeats)
     }
 }
 
+/* --can: the emulator's own clock is the wall clock since the start. */
+static void can_on_frame(void *ctx, const sim_can_frame_t *f, uint64_t now_us)
+{
+    emu_sb_on_frame(ctx, f, now_us);
+}
+
+static int can_take_tx(void *ctx, uint64_t now_us, sim_can_frame_t *f)
+{
+    return emu_sb_take_tx(ctx, now_us, f);
+}
+
+static uint64_t can_next_deadline(void *ctx)
+{
+    return emu_sb_next_deadline(ctx);
+}
+
 int emulate_superb_main(int argc, char **argv)
 {
     sb_cli_opts_t o;
@@ -352,6 +382,11 @@ int emulate_superb_main(int argc, char **argv)
             fprintf(stderr, "bmsbench emulate superb: cannot add node %u\n", o.node_ids[i]);
             return BENCH_EXIT_FAIL;
         }
+    }
+    if (o.can != NULL) {
+        const bench_emu_can_ops_t ops = {&emu, can_on_frame, can_take_tx, can_next_deadline, NULL,
+                                         0};
+        return bench_emu_serve_can("bmsbench emulate superb", o.can, SB_CLI_BITRATE, &ops);
     }
     if (drain(&emu, 0, o.heartbeats) != 0) {
         return BENCH_EXIT_FAIL;

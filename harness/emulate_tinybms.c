@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `bmsbench emulate tinybms`: run the TinyBMS emulator standalone over stdin/stdout. */
+/* `bmsbench emulate tinybms`: run the TinyBMS emulator standalone over stdin/stdout or a port. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 
 #include "emulators/tinybms/emu_tinybms.h"
 #include "harness/commands.h"
+#include "harness/live/emu_port.h"
 #include "sim/lfp_cell.h"
 
 #define TINY_CAPACITY_AH 100.0
@@ -23,6 +24,7 @@
 #define TINY_SOC_SPREAD 0.01
 #define TINY_V_SPREAD 0.004
 #define TINY_TICK_US 100000u
+#define TINY_DEFAULT_BAUD 115200u
 
 typedef struct tiny_opts {
     int stdio;
@@ -30,12 +32,15 @@ typedef struct tiny_opts {
     int cells;
     double soc_pct;
     uint64_t seed;
+    const char *port;
+    unsigned baud;
 } tiny_opts_t;
 
 static void print_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: bmsbench emulate tinybms --stdio [--cells N] [--soc PCT] [--seed N] [--asleep]\n"
+            "Usage: bmsbench emulate tinybms --stdio|--port DEV [--baud N] [--cells N] [--soc PCT]\n"
+            "                                [--seed N] [--asleep]\n"
             "\n"
             "Answer TinyBMS UART requests (0xAA frames, CRC-16/MODBUS) as one Enepaq\n"
             "TinyBMS on one pack would. Raw request bytes are read from stdin; each\n"
@@ -47,7 +52,13 @@ static void print_usage(FILE *f)
             "a real unit. Time runs on the wall clock: after 10 s without input it\n"
             "falls asleep again.\n"
             "\n"
+            "With --port it answers on a real serial port (a USB-UART adapter) in\n"
+            "wall-clock time, each reply after its turnaround; Ctrl-C exits 130, a\n"
+            "missing or busy port exits 2.\n"
+            "\n"
             "  --stdio          talk over stdin/stdout\n"
+            "  --port DEV       serve on serial port DEV (/dev/ttyUSB0, a PTY slave)\n"
+            "  --baud N         its bit rate with --port (default 115200)\n"
             "  --cells N        cells in series, 4..16 (default 16)\n"
             "  --soc PCT        state of charge, 0..100 (default 50)\n"
             "  --seed N         seed of the small per-cell variation (default 1)\n"
@@ -82,7 +93,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-enum { OPT_STDIO = 256, OPT_CELLS, OPT_SOC, OPT_SEED, OPT_ASLEEP };
+enum { OPT_STDIO = 256, OPT_CELLS, OPT_SOC, OPT_SEED, OPT_ASLEEP, OPT_PORT, OPT_BAUD };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_opts(int argc, char **argv, tiny_opts_t *o)
@@ -93,6 +104,8 @@ static int parse_opts(int argc, char **argv, tiny_opts_t *o)
         {"soc", required_argument, NULL, OPT_SOC},
         {"seed", required_argument, NULL, OPT_SEED},
         {"asleep", no_argument, NULL, OPT_ASLEEP},
+        {"port", required_argument, NULL, OPT_PORT},
+        {"baud", required_argument, NULL, OPT_BAUD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -109,6 +122,15 @@ static int parse_opts(int argc, char **argv, tiny_opts_t *o)
             break;
         case OPT_ASLEEP:
             o->asleep = 1;
+            break;
+        case OPT_PORT:
+            o->port = optarg;
+            break;
+        case OPT_BAUD:
+            if (parse_long(optarg, 300, 921600, &v) != 0) {
+                return usage_error("--baud must be 300..921600, not '%s'", optarg);
+            }
+            o->baud = (unsigned)v;
             break;
         case OPT_CELLS:
             if (parse_long(optarg, 4, 16, &v) != 0) {
@@ -137,8 +159,8 @@ static int parse_opts(int argc, char **argv, tiny_opts_t *o)
     if (optind < argc) {
         return usage_error("unexpected argument '%s'", argv[optind]);
     }
-    if (!o->stdio) {
-        return usage_error("%s", "choose a transport: --stdio");
+    if (o->stdio == (o->port != NULL)) {
+        return usage_error("%s", "choose one transport: --stdio or --port DEV");
     }
     return -1;
 }
@@ -221,9 +243,23 @@ static int serve_stdio(emu_tinybms_t *e, const struct timespec *t0)
     }
 }
 
+static size_t port_feed(void *ctx, uint8_t byte, uint64_t now_us, uint8_t *out, size_t cap,
+                        uint64_t *start_us)
+{
+    emu_tinybms_t *e = ctx;
+    emu_tiny_feed(e, &byte, 1, now_us);
+    return emu_tiny_take_reply(e, out, cap, start_us);
+}
+
+/* The sleep timer runs on wall time even while the port is quiet. */
+static void port_tick(void *ctx, uint64_t now_us)
+{
+    emu_tiny_tick(ctx, now_us);
+}
+
 int emulate_tinybms_main(int argc, char **argv)
 {
-    tiny_opts_t o = {0, 0, 16, 50.0, 1};
+    tiny_opts_t o = {0, 0, 16, 50.0, 1, NULL, TINY_DEFAULT_BAUD};
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0) {
         return rc;
@@ -239,6 +275,10 @@ int emulate_tinybms_main(int argc, char **argv)
     emu_tiny_init(&emu, &pack, o.seed, 0);
     if (o.asleep) {
         emu_tiny_sleep(&emu);
+    }
+    if (o.port != NULL) {
+        const bench_emu_serial_ops_t ops = {&emu, port_feed, port_tick, TINY_TICK_US};
+        return bench_emu_serve_serial("bmsbench emulate tinybms", o.port, o.baud, &ops);
     }
     return serve_stdio(&emu, &t0);
 }
