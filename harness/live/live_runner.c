@@ -32,6 +32,7 @@
 #define POLL_MAX_MS 10
 #define TOPBAND_BAUD 9600
 #define TINYBMS_BAUD 115200
+#define BALANCER_BAUD 300
 #define SLCAN_PTY_BAUD 115200
 #define MAX_PENDING 8
 #define MAX_LIVE_FAILS 8
@@ -52,6 +53,9 @@ typedef struct live {
     bench_pty_t bms_pty, can_pty;
     bench_can_io_t can;
     bool can_open;
+    bench_pty_t sb_pty;       /* superb: the batteries' CANopen bus, an SLCAN PTY */
+    bench_can_io_t sb_can;    /* the bench plays that adapter */
+    bool sb_open;
     pid_t gw_pid;
     int gw_out;               /* the gateway's stdout+stderr, -1 when none */
     char gw_line[256];        /* the last line it printed, for the failure message */
@@ -152,6 +156,28 @@ static void settings_words(const bench_scenario_t *sc, const bench_run_opts_t *o
             return;
         }
     }
+}
+
+/* Replace every key in in by val (the placeholders bench_live_expand does
+ * not know: {family}, {bms_can}). Returns 0, or -1 when out is too small. */
+static int replace_all(const char *in, const char *key, const char *val, char *out, size_t cap)
+{
+    size_t n = 0, kl = strlen(key);
+    out[0] = '\0';
+    for (const char *p = in; *p != '\0';) {
+        if (strncmp(p, key, kl) == 0) {
+            if (append_str(out, cap, &n, val) != 0) {
+                return -1;
+            }
+            p += kl;
+            continue;
+        }
+        char one[2] = {*p++, '\0'};
+        if (append_str(out, cap, &n, one) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int spawn_gateway(live_t *L, const char *cmdline, char *err, size_t cap)
@@ -285,6 +311,9 @@ static void stop_gateway(live_t *L)
 
 static unsigned family_baud(bench_family_t kind)
 {
+    if (kind == BENCH_FAM_BALANCER) {
+        return BALANCER_BAUD;
+    }
     return kind == BENCH_FAM_TINYBMS ? TINYBMS_BAUD : TOPBAND_BAUD;
 }
 
@@ -353,6 +382,16 @@ static int wire_up(live_t *L, const bench_run_opts_t *o, char *err, size_t cap)
         return -1;
     }
     L->bms_fd = L->bms_pty.master_fd;
+    char bms_can[128] = "";
+    if (L->sc->bank.kind == BENCH_FAM_SUPERB) {
+        /* The batteries' own bus: a second SLCAN PTY, the bench as the adapter. */
+        if (bench_pty_open(&L->sb_pty, SLCAN_PTY_BAUD, err, cap) != 0) {
+            return -1;
+        }
+        bench_can_attach_slcan_adapter(&L->sb_can, L->sb_pty.master_fd, L->sb_pty.slave_path);
+        L->sb_open = true;
+        snprintf(bms_can, sizeof bms_can, "slcan:%s", L->sb_pty.slave_path);
+    }
     char victron[128];
     if (lo->can != NULL) {
         if (is_slcan(lo->can)) {
@@ -373,9 +412,11 @@ static int wire_up(live_t *L, const bench_run_opts_t *o, char *err, size_t cap)
         L->can_open = true;
         snprintf(victron, sizeof victron, "slcan:%s", L->can_pty.slave_path);
     }
-    char settings[1024], cmdline[4096];
+    char settings[1024], cmdline[4096], step1[4096], step2[4096];
     settings_words(L->sc, o, settings, sizeof settings);
-    if (bench_live_expand(lo->gateway_cmd, L->bms_pty.slave_path, victron, settings, cmdline,
+    if (replace_all(lo->gateway_cmd, "{family}", L->sc->bank.family, step1, sizeof step1) != 0 ||
+        replace_all(step1, "{bms_can}", bms_can, step2, sizeof step2) != 0 ||
+        bench_live_expand(step2, L->bms_pty.slave_path, victron, settings, cmdline,
                           sizeof cmdline) != 0) {
         snprintf(err, cap, "--gateway: command too long");
         return -1;
@@ -417,6 +458,9 @@ static void emulator_feed(live_t *L, const uint8_t *buf, size_t n, uint64_t now_
         if (w->kind == BENCH_FAM_TINYBMS) {
             emu_tiny_feed(&w->tiny, &buf[i], 1, now_us);
             len = emu_tiny_take_reply(&w->tiny, reply, sizeof reply, &start_us);
+        } else if (w->kind == BENCH_FAM_BALANCER) {
+            emu_bal_feed(&w->bal, &buf[i], 1, now_us);
+            len = emu_bal_take_reply(&w->bal, reply, sizeof reply, &start_us);
         } else {
             emu_tb_feed(&w->emu, &buf[i], 1, now_us);
             len = emu_tb_take_reply(&w->emu, reply, sizeof reply, &start_us);
@@ -474,6 +518,29 @@ static bool pump_bms(live_t *L, uint64_t now_us, double t_s)
         live_fail(L, t_s, "%s", msg);
         return false;
     }
+}
+
+/* superb: frames from the gateway's BMS bus to the nodes, and what the
+ * nodes have due back onto it. Returns false when the bus is gone. */
+static bool pump_superb(live_t *L, uint64_t now_us, double t_s)
+{
+    bench_world_t *w = L->w;
+    sim_can_frame_t in[32];
+    int n;
+    while ((n = bench_can_read(&L->sb_can, in, 32)) > 0) {
+        for (int i = 0; i < n; i++) {
+            emu_sb_on_frame(&w->sb, &in[i], now_us);
+        }
+    }
+    if (n < 0) {
+        live_fail(L, t_s, "BMS CAN %s: device gone", L->sb_can.name);
+        return false;
+    }
+    sim_can_frame_t f;
+    while (emu_sb_take_tx(&w->sb, now_us, &f) >= 0) {
+        (void)bench_can_send(&L->sb_can, &f); /* dropped while the gateway has it closed */
+    }
+    return true;
 }
 
 /* ---- the Victron side ---- */
@@ -650,7 +717,9 @@ static void run_loop(live_t *L)
         while (ev_i < sc->nevents && sc->events[ev_i].at_s <= now) {
             fire_event(L, &sc->events[ev_i++], now);
         }
-        if (bms_ok) {
+        if (bms_ok && w->kind == BENCH_FAM_SUPERB) {
+            bms_ok = pump_superb(L, now_us, now);
+        } else if (bms_ok) {
             bms_ok = pump_bms(L, now_us, now);
             send_due_replies(L, now_us, now);
         }
@@ -663,6 +732,9 @@ static void run_loop(live_t *L)
         }
         if (now >= next_phys) {
             phys_step(w, now, now - last_phys);
+            if (w->kind == BENCH_FAM_BALANCER) {
+                emu_bal_tick(&w->bal, now - last_phys, now_us);
+            }
             last_phys = now;
             next_phys += PHYS_STEP_S;
         }
@@ -678,9 +750,12 @@ static void run_loop(live_t *L)
             break; /* a lost device decides the run: waiting on would only add noise */
         }
         double next = next_sample < next_phys ? next_sample : next_phys;
-        struct pollfd pf[3];
+        struct pollfd pf[4];
         int np = 0;
         pf[np++] = (struct pollfd){.fd = L->bms_fd, .events = POLLIN};
+        if (L->sb_open) {
+            pf[np++] = (struct pollfd){.fd = L->sb_can.fd, .events = POLLIN};
+        }
         if (L->can_open) {
             pf[np++] = (struct pollfd){.fd = L->can.fd, .events = POLLIN};
         }
@@ -713,9 +788,10 @@ int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
         r->error = true;
         return -1;
     }
-    if (sc->bank.kind != BENCH_FAM_TOPBAND && sc->bank.kind != BENCH_FAM_TINYBMS) {
+    if (sc->bank.kind == BENCH_FAM_SUPERB && lo->gateway_cmd == NULL) {
         snprintf(r->error_msg, sizeof r->error_msg,
-                 "family %s has no live transport yet (live: topband, tinybms)", sc->bank.family);
+                 "family superb live needs --gateway (the bench puts the batteries on a second "
+                 "SLCAN PTY, {bms_can}); against a board use `bmsbench emulate superb --can`");
         r->error = true;
         return -1;
     }
@@ -733,6 +809,7 @@ int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     L->gw_out = -1;
     L->bms_pty.master_fd = L->bms_pty.slave_fd = -1;
     L->can_pty.master_fd = L->can_pty.slave_fd = -1;
+    L->sb_pty.master_fd = L->sb_pty.slave_fd = -1;
     for (int i = 0; i < sc->nevents; i++) {
         if (is_bms_fault(sc->events[i].action)) {
             lr->has_fault = true;
@@ -793,6 +870,7 @@ int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
     }
     bench_pty_close(&L->bms_pty);
     bench_pty_close(&L->can_pty);
+    bench_pty_close(&L->sb_pty);
     bench_world_close(L->w);
     free(L);
     return rc == 0 ? 0 : -1;

@@ -12,5 +12,5 @@ endif()
 add_test(NAME cli.live_gateway_e2e
   COMMAND sh ${PROJECT_SOURCE_DIR}/tests/cli/live_gateway.sh $<TARGET_FILE:bmsbench>
           ${BMS_LIVE_GATEWAY} ${PROJECT_SOURCE_DIR})
-# Three scenarios of at most 60 s each, in wall-clock time.
-set_tests_properties(cli.live_gateway_e2e PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77)
+# Five scenarios of at most 60 s each, in wall-clock time (topband x3, balancer, superb).
+set_tests_properties(cli.live_gateway_e2e PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77)
