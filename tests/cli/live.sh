@@ -35,6 +35,9 @@ check board_needs_ports 2 $rc "$out" "--bms-port DEV and --can"
 out=$("$B" run --gateway x scenarios/live/cell_high_live.yaml 2>&1); rc=$?
 check gateway_needs_live 2 $rc "$out" "need --live"
 
+out=$("$B" run --live --bms-port /dev/null --can slcan:/dev/null scenarios/live/superb_three_live.yaml 2>&1); rc=$?
+check superb_board_refused 2 $rc "$out" "superb live needs --gateway"
+
 out=$("$B" ports 2>&1); rc=$?
 check ports_header 0 $rc "$out" "^SERIAL PORTS"
 check ports_can_header 0 $rc "$out" "CAN INTERFACES"
