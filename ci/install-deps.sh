@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential cmake pkg-config libcmocka-dev libyaml-dev python3 gcc-arm-none-eabi libnewlib-arm-none-eabi gcovr
       python3-can can-utils tshark libserialport-dev libsocketcan-dev
-      libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core xvfb xauth xdotool"
+      libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core xvfb xauth xdotool
+      qemu-system-x86 busybox-static cpio socat"
 
 missing=""
 for p in $PKGS; do
