@@ -43,7 +43,10 @@ int bench_tty_raw(int fd, unsigned baud)
     cfmakeraw(&t);
     t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS);
     t.c_cflag |= CLOCAL | CREAD | CS8;
-    t.c_cc[VMIN] = 0;
+    /* VMIN = 1: on our non-blocking fds an empty read then says EAGAIN; with
+     * VMIN = 0 a raw tty answers 0, which the readers would take for a
+     * hang-up (an adapter unplugged) at the first idle moment. */
+    t.c_cc[VMIN] = 1;
     t.c_cc[VTIME] = 0;
     if (cfsetispeed(&t, (speed_t)speed) != 0 || cfsetospeed(&t, (speed_t)speed) != 0) {
         return -1;
