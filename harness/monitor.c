@@ -116,14 +116,39 @@ static uint32_t pylon_decode(const uint8_t *d)
 /* Pair values of 0x35A (A.3), indexed by the 2-bit value. */
 static const char *const gx_pair_names[4] = {"unsupported", "active", "ok", "reserved"};
 
+/* Every id of the set lies in 0x350..0x38F: a direct slot per id (position
+ * in gx_frames + 1, 0 = not in the set) instead of a search on every frame. */
+#define GX_ID_BASE 0x350u
+#define GX_ID_SPAN 0x40u
+static const uint8_t gx_slot[GX_ID_SPAN] = {
+    [GX_ID_LIMITS - GX_ID_BASE] = 1,
+    [GX_ID_SOC - GX_ID_BASE] = 2,
+    [GX_ID_MEAS - GX_ID_BASE] = 3,
+    [GX_ID_PYLON - GX_ID_BASE] = 4,
+    [GX_ID_ALARMS - GX_ID_BASE] = 5,
+    [GX_ID_REQUEST - GX_ID_BASE] = 6,
+    [GX_ID_MANUF - GX_ID_BASE] = 7,
+    [GX_ID_INFO - GX_ID_BASE] = 8,
+    [GX_ID_NAME1 - GX_ID_BASE] = 9,
+    [GX_ID_NAME2 - GX_ID_BASE] = 10,
+    [GX_ID_MODULES - GX_ID_BASE] = 11,
+    [GX_ID_CELLS - GX_ID_BASE] = 12,
+    [GX_ID_MIN_V_ID - GX_ID_BASE] = 13,
+    [GX_ID_MAX_V_ID - GX_ID_BASE] = 14,
+    [GX_ID_MIN_T_ID - GX_ID_BASE] = 15,
+    [GX_ID_MAX_T_ID - GX_ID_BASE] = 16,
+    [GX_ID_INSTALLED - GX_ID_BASE] = 17,
+    [GX_ID_FAMILY - GX_ID_BASE] = 18,
+};
+
 static const gx_frame_def_t *gx_find(uint32_t id)
 {
-    for (size_t i = 0; i < sizeof gx_frames / sizeof gx_frames[0]; i++) {
-        if (gx_frames[i].id == id) {
-            return &gx_frames[i];
-        }
+    uint32_t k = id - GX_ID_BASE; /* wraps to a large value below the base */
+    if (k >= GX_ID_SPAN || gx_slot[k] == 0) {
+        return NULL;
     }
-    return NULL;
+    const gx_frame_def_t *def = &gx_frames[gx_slot[k] - 1];
+    return def->id == id ? def : NULL;
 }
 
 static uint16_t get_u16le(const uint8_t *p)
