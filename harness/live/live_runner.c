@@ -529,6 +529,9 @@ static bool pump_superb(live_t *L, uint64_t now_us, double t_s)
     int n;
     while ((n = bench_can_read(&L->sb_can, in, 32)) > 0) {
         for (int i = 0; i < n; i++) {
+            if (w->taps.can != NULL) {
+                w->taps.can(w->taps.ctx, 1, true, &in[i], now_us);
+            }
             emu_sb_on_frame(&w->sb, &in[i], now_us);
         }
     }
@@ -538,7 +541,9 @@ static bool pump_superb(live_t *L, uint64_t now_us, double t_s)
     }
     sim_can_frame_t f;
     while (emu_sb_take_tx(&w->sb, now_us, &f) >= 0) {
-        (void)bench_can_send(&L->sb_can, &f); /* dropped while the gateway has it closed */
+        if (bench_can_send(&L->sb_can, &f) == 0 && w->taps.can != NULL) {
+            w->taps.can(w->taps.ctx, 1, false, &f, now_us);
+        } /* else dropped while the gateway has it closed: nothing crossed the wire */
     }
     return true;
 }
