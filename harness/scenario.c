@@ -160,7 +160,7 @@ static bool parse_number(const char *s, double *out)
 
 static bool get_num(sc_ctx_t *c, yaml_node_t *n, const char *key, double *out)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, key, "a number", &s)) {
         return false;
     }
@@ -173,7 +173,7 @@ static bool get_num(sc_ctx_t *c, yaml_node_t *n, const char *key, double *out)
 static bool get_num_range(sc_ctx_t *c, yaml_node_t *n, const char *key, double lo, double hi,
                           double *out)
 {
-    double v;
+    double v = 0; /* set by get_num on success; gcc -O3 cannot tell */
     if (!get_num(c, n, key, &v)) {
         return false;
     }
@@ -187,7 +187,7 @@ static bool get_num_range(sc_ctx_t *c, yaml_node_t *n, const char *key, double l
 
 static bool get_int_range(sc_ctx_t *c, yaml_node_t *n, const char *key, int lo, int hi, int *out)
 {
-    double v;
+    double v = 0; /* set by get_num on success; gcc -O3 cannot tell */
     if (!get_num(c, n, key, &v)) {
         return false;
     }
@@ -204,7 +204,7 @@ static bool get_int_range(sc_ctx_t *c, yaml_node_t *n, const char *key, int lo, 
 
 static bool get_duration(sc_ctx_t *c, yaml_node_t *n, const char *key, double *out)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, key, "a duration", &s)) {
         return false;
     }
@@ -223,7 +223,7 @@ static bool get_duration(sc_ctx_t *c, yaml_node_t *n, const char *key, double *o
 /* Copy a string value into a fixed field, refusing what does not fit. */
 static bool get_string(sc_ctx_t *c, yaml_node_t *n, const char *key, char *dst, size_t cap)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, key, "a string", &s)) {
         return false;
     }
@@ -327,7 +327,7 @@ static bool require(sc_ctx_t *c, const keymap_t *km, yaml_node_t *map, const cha
 
 static bool get_variant(sc_ctx_t *c, yaml_node_t *n, int *family)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, "variant", "eet or topbms", &s)) {
         return false;
     }
@@ -490,7 +490,7 @@ static bool parse_bank(sc_ctx_t *c, yaml_node_t *node)
         return false;
     }
     yaml_node_t *fam = km_get(&km, "family");
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, fam, "family", "a bank family", &s)) {
         return false;
     }
@@ -859,7 +859,7 @@ static bool parse_fault(sc_ctx_t *c, yaml_node_t *n, bench_event_t *ev)
 
 static bool parse_flag_true(sc_ctx_t *c, yaml_node_t *n, const char *key)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, key, "true", &s)) {
         return false;
     }
@@ -1108,7 +1108,7 @@ static void label_add(char *buf, size_t cap, const char *s)
 
 static bool compile_expr(sc_ctx_t *c, yaml_node_t *n, const char *key, bench_expr_t *e)
 {
-    const char *s;
+    const char *s = NULL; /* set by get_text on success */
     if (!get_text(c, n, key, "an expression", &s)) {
         return false;
     }
