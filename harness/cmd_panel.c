@@ -11,6 +11,7 @@
 #include <SDL_image.h>
 
 #include "harness/commands.h"
+#include "harness/live/live_runner.h"
 #include "harness/panel/panel.h"
 #include "harness/signals.h"
 
@@ -34,6 +35,8 @@ typedef struct panel_args {
     const char *save_path;
     bench_run_opts_t run;
     bench_gwset_t sets[BENCH_MAX_GWSET];
+    bool live;
+    bench_live_opts_t lo;
 } panel_args_t;
 
 static void panel_usage(FILE *f)
@@ -41,8 +44,10 @@ static void panel_usage(FILE *f)
     fprintf(f,
             "usage: bmsbench panel [OPTIONS] SCENARIO\n"
             "       bmsbench panel SCENARIO --snapshot FILE.png --at T [--at T]...\n"
-            "       bmsbench panel --live ...   (same options as run --live)\n\n"
-            "Shows a scenario running in simulated time: the bank (cells coloured by\n"
+            "       bmsbench panel --live [--gateway CMD | --bms-port DEV --can IFACE|slcan:DEV]\n"
+            "                      SCENARIO [--snapshot FILE.png --at T]...\n\n"
+            "Shows a scenario running in simulated time (or live: wall-clock time against a\n"
+            "real gateway process or board, as run --live): the bank (cells coloured by\n"
             "voltage against the profile's thresholds), what the GX sees (CVL/CCL/DCL with\n"
             "their reasons, strip charts), 0x35A alarms, 0x35C flags, relays and LED, a\n"
             "frame log of both sides and the timeline with each expectation's mark. Keys\n"
@@ -68,7 +73,16 @@ static void panel_usage(FILE *f)
             "                    panel-session.yaml)\n"
             "  --seed N          override the scenario's seed\n"
             "  --set KEY=VALUE   override a gateway setting; repeatable\n"
-            "  --live            live mode (not available yet)\n"
+            "  --live            wall-clock time against a real gateway (scenarios with\n"
+            "                    `live: true`, e.g. scenarios/live); speed is fixed at 1x,\n"
+            "                    pause freezes the display only (the run goes on), --at is\n"
+            "                    wall time; keys inject into the live emulator\n"
+            "  --gateway CMD     live: start CMD (sh -c) as the gateway, wired through\n"
+            "                    PTYs; {bms_port} {victron_can} {bms_can} {family}\n"
+            "                    {settings} are filled in (as run --live)\n"
+            "  --bms-port DEV    live, board: the serial port wired to its BMS input\n"
+            "  --can IFACE       live: the Victron CAN side (SocketCAN, or slcan:DEV for a\n"
+            "                    board)\n"
             "  --help            this text\n\n"
             "keys:\n");
     for (int i = 0; bench_panel_key_help[i] != NULL; i++) {
@@ -76,14 +90,19 @@ static void panel_usage(FILE *f)
     }
     fprintf(f, "  click a cell to select it; click or hover a frame-log line to decode it\n\n"
                "The Victron-bus drop ('v') has no scenario event: it is shown and noted but\n"
-               "not saved. On exit the panel prints one summary line to stdout.\n\n"
-               "exit: 0 ok, 1 runtime error (no display, font missing), 2 usage error\n\n"
+               "not saved. On exit the panel prints one summary line to stdout; live adds a\n"
+               "second: `panel: live ... seen_351=yes|no can_frames=N bms_bytes=N`.\n\n"
+               "exit: 0 ok, 1 runtime error (no display, font missing; live: the gateway\n"
+               "exited or a device was lost), 2 usage error\n\n"
                "examples:\n"
                "  bmsbench panel scenarios/topband/pack_silent.yaml\n"
                "  bmsbench panel scenarios/topband/pack_silent.yaml --snapshot docs/panel.png "
                "--at 12min\n"
                "  bmsbench panel scenarios/topband/pack_silent.yaml --snapshot out.png --at 90s "
-               "--at 5min\n");
+               "--at 5min\n"
+               "  bmsbench panel --live --gateway 'build/bin/bms-gateway --family {family} "
+               "--bms-port {bms_port} --victron-can {victron_can} {settings}' "
+               "scenarios/live/cell_high_live.yaml\n");
 }
 
 static int parse_set(const char *arg, bench_gwset_t *s)
@@ -107,7 +126,7 @@ static int bad(const char *what, const char *arg)
     return -1;
 }
 
-/* Returns 0, 1 for --help, 2 for --live, -1 on a usage error (printed). */
+/* Returns 0, 1 for --help, -1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, panel_args_t *a)
 {
     static const struct option longopts[] = {
@@ -119,6 +138,8 @@ static int parse_args(int argc, char **argv, panel_args_t *a)
         {"record-events", required_argument, NULL, 'r'},
         {"save", required_argument, NULL, 'S'},     {"seed", required_argument, NULL, 's'},
         {"set", required_argument, NULL, 'g'},      {"live", no_argument, NULL, 'L'},
+        {"gateway", required_argument, NULL, 'G'},  {"can", required_argument, NULL, 'C'},
+        {"bms-port", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof *a);
@@ -129,7 +150,6 @@ static int parse_args(int argc, char **argv, panel_args_t *a)
     a->popts.scale = 1;
     a->popts.window_s = 600;
     a->save_path = "panel-session.yaml";
-    bool live = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -197,14 +217,28 @@ static int parse_args(int argc, char **argv, panel_args_t *a)
             }
             a->run.ngwset++;
             break;
-        case 'L': live = true; break;
+        case 'L': a->live = true; break;
+        case 'G': a->lo.gateway_cmd = optarg; break;
+        case 'C': a->lo.can = optarg; break;
+        case 'B': a->lo.bms_port = optarg; break;
         case 'h': panel_usage(stdout); return 1;
         default: panel_usage(stderr); return -1;
         }
     }
     a->run.gwset = a->sets;
-    if (live) {
-        return 2;
+    /* Live: the same rules as run --live. */
+    if (!a->live && (a->lo.gateway_cmd || a->lo.can || a->lo.bms_port)) {
+        fprintf(stderr, "bmsbench panel: --gateway, --can and --bms-port need --live\n");
+        return -1;
+    }
+    if (a->live && a->lo.gateway_cmd != NULL && a->lo.bms_port != NULL) {
+        fprintf(stderr, "bmsbench panel: --bms-port is for a real board; with --gateway the "
+                        "bench makes the PTYs\n");
+        return -1;
+    }
+    if (a->live && a->speed_set) {
+        fprintf(stderr, "bmsbench panel: --speed is sim-only (live runs on the wall clock)\n");
+        return -1;
     }
     if (optind != argc - 1) {
         fprintf(stderr, "bmsbench panel: need exactly one SCENARIO\n\n");
@@ -401,6 +435,186 @@ static void summary(bench_world_t *w)
     printf(" checks=%d passed=%d failed=%d\n", n, pass, fail);
 }
 
+/* ---- live: the same panel on a wall-clock run (live_runner) ---- */
+
+/* Drive the live run to wall time until_s, sampling the strip charts on the
+ * way. Returns false once the run is over. */
+static bool live_pump(bench_panel_t *p, bench_live_t *lv, double until_s)
+{
+    bool going = true;
+    do {
+        double step = p->next_hist_s < until_s ? p->next_hist_s : until_s;
+        going = bench_live_step(lv, step);
+        if (bench_world_now(p->w) + 1e-9 >= p->next_hist_s) {
+            bench_panel_sample(p);
+        }
+    } while (going && bench_live_now(lv) < until_s);
+    return going;
+}
+
+static int live_snapshots(bench_panel_t *p, bench_live_t *lv, const panel_args_t *a)
+{
+    int order[MAX_SHOTS];
+    double at[MAX_SHOTS];
+    int n = a->nat > 0 ? a->nat : 1;
+    for (int i = 0; i < n; i++) {
+        order[i] = i;
+        at[i] = a->nat > 0 ? a->at_s[i] : p->w->sc->duration_s;
+    }
+    /* Wall time only runs forward: take the snapshots in time order. */
+    for (int i = 1; i < n; i++) {
+        for (int k = i; k > 0 && at[order[k]] < at[order[k - 1]]; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        if (!live_pump(p, lv, at[i]) && bench_world_now(p->w) + 0.5 < at[i]) {
+            /* The run ended early (gateway gone, device lost): show where. */
+            fprintf(stderr, "bmsbench panel: the live run ended at %.1f s, before --at %gs\n",
+                    bench_world_now(p->w), at[i]);
+        }
+        char path[1024], err[512];
+        shot_name(a, i, at[i], path, sizeof path);
+        if (bench_panel_save_png(p, path, a->width, a->height, err, sizeof err) != 0) {
+            fprintf(stderr, "bmsbench panel: %s\n", err);
+            return BENCH_EXIT_FAIL;
+        }
+        printf("%s at %.1f s\n", path, bench_world_now(p->w));
+    }
+    return BENCH_EXIT_OK;
+}
+
+static int live_window(bench_panel_t *p, bench_live_t *lv, const panel_args_t *a)
+{
+    char title[160];
+    snprintf(title, sizeof title, "bmsbench panel LIVE - %s", p->w->sc->name);
+    int ww = (int)lround(a->width * a->popts.scale), wh = (int)lround(a->height * a->popts.scale);
+    SDL_Window *win = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, ww,
+                                       wh, SDL_WINDOW_RESIZABLE);
+    if (win == NULL) {
+        fprintf(stderr, "bmsbench panel: cannot open a window: %s (use --snapshot without a "
+                        "display)\n",
+                SDL_GetError());
+        return BENCH_EXIT_FAIL;
+    }
+    p->paused = a->paused;
+    bool quit = false, ended = false, drawn_paused = false;
+    while (!quit) {
+        int w = 0, h = 0;
+        SDL_GetWindowSize(win, &w, &h);
+        bench_panel_layout_t l;
+        bench_panel_layout(p, w, h, &l);
+        SDL_Event e;
+        while (SDL_PollEvent(&e)) {
+            switch (e.type) {
+            case SDL_QUIT: quit = true; break;
+            case SDL_KEYDOWN: quit = quit || bench_panel_key(p, e.key.keysym.sym); break;
+            case SDL_MOUSEBUTTONDOWN: bench_panel_click(p, &l, e.button.x, e.button.y); break;
+            case SDL_MOUSEMOTION: bench_panel_motion(p, &l, e.motion.x, e.motion.y); break;
+            case SDL_WINDOWEVENT: drawn_paused = false; break; /* exposed or resized */
+            default: break;
+            }
+        }
+        /* The wall clock has one speed and cannot step. */
+        p->speed_idx = 0;
+        p->step_req = false;
+        bench_live_drop_victron(lv, p->victron_dropped);
+        if (!live_pump(p, lv, bench_live_now(lv) + FRAME_MS / 1000.0) && !ended) {
+            ended = true;
+            snprintf(p->status, sizeof p->status, "end of live run at %.1f s",
+                     bench_world_now(p->w));
+            drawn_paused = false;
+        }
+        if (a->exit_after_s >= 0 && (bench_live_now(lv) >= a->exit_after_s || ended)) {
+            quit = true;
+        }
+        /* Pause freezes the picture only: draw once more to say so, then stop. */
+        if (!p->paused || !drawn_paused) {
+            render_window(p, win);
+            drawn_paused = p->paused;
+        }
+        if (ended) {
+            SDL_Delay(FRAME_MS); /* nothing left to pump */
+        }
+    }
+    SDL_DestroyWindow(win);
+    return BENCH_EXIT_OK;
+}
+
+/* `panel --live`: open the run first (it starts the gateway and the clock),
+ * then the panel on its world; close the run after the panel lets go. */
+static int panel_live(bench_panel_t *p, const panel_args_t *a, const bench_scenario_t *sc)
+{
+    bool headless = a->nsnapshot > 0;
+    for (int i = 0; i < a->nat; i++) {
+        if (a->at_s[i] > sc->duration_s) {
+            fprintf(stderr, "bmsbench panel: --at %gs is after the scenario's end (%gs)\n",
+                    a->at_s[i], sc->duration_s);
+            return BENCH_EXIT_USAGE;
+        }
+    }
+    if (headless) {
+        SDL_setenv("SDL_VIDEODRIVER", "dummy", 1);
+    }
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        fprintf(stderr, "bmsbench panel: SDL: %s\n", SDL_GetError());
+        return BENCH_EXIT_FAIL;
+    }
+    int rc = BENCH_EXIT_FAIL;
+    bench_result_t *res = calloc(1, sizeof *res);
+    bench_live_result_t lres;
+    bench_live_t *lv = NULL;
+    char err[1024];
+    if (res == NULL) {
+        fprintf(stderr, "bmsbench panel: out of memory\n");
+        goto out_sdl;
+    }
+    if (TTF_Init() != 0 || (IMG_Init(IMG_INIT_PNG) & IMG_INIT_PNG) == 0) {
+        fprintf(stderr, "bmsbench panel: SDL_ttf/SDL_image: %s\n", SDL_GetError());
+        goto out_ttf;
+    }
+    if (bench_live_open(&lv, sc, &a->run, &a->lo, res, &lres) != 0) {
+        fprintf(stderr, "bmsbench panel: %s\n", res->error_msg);
+        rc = BENCH_EXIT_USAGE;
+        goto out_ttf;
+    }
+    bench_world_t *w = bench_live_world(lv);
+    if (bench_panel_init(p, w, &a->popts, err, sizeof err) != 0) {
+        fprintf(stderr, "bmsbench panel: %s\n", err);
+        bench_live_close(lv, res);
+        goto out_ttf;
+    }
+    p->live = true;
+    p->save_path = a->save_path;
+    rc = headless ? live_snapshots(p, lv, a) : live_window(p, lv, a);
+    if (a->record_events != NULL && bench_panel_save(p, a->record_events, err, sizeof err) != 0) {
+        fprintf(stderr, "bmsbench panel: %s\n", err);
+        rc = BENCH_EXIT_FAIL;
+    }
+    summary(w);
+    bool seen_351 = w->gx.seen_351;
+    bench_panel_free(p);
+    bench_live_close(lv, res);
+    printf("panel: live t=%.1f s seen_351=%s can_frames=%llu bms_bytes=%llu live_failures=%d\n",
+           res->stats.wall_s, seen_351 ? "yes" : "no", (unsigned long long)res->stats.can_frames,
+           (unsigned long long)res->stats.rs485_bytes, lres.live_failures);
+    if (lres.live_failures > 0) {
+        /* The gateway exited or a device went away: say what, as run --live does. */
+        fprintf(stderr, "bmsbench panel: %s\n", res->first_failure);
+        rc = BENCH_EXIT_FAIL;
+    }
+out_ttf:
+    IMG_Quit();
+    TTF_Quit();
+out_sdl:
+    SDL_Quit();
+    free(res);
+    return rc;
+}
+
 int cmd_panel(int argc, char **argv)
 {
     panel_args_t *a = calloc(1, sizeof *a);
@@ -411,19 +625,8 @@ int cmd_panel(int argc, char **argv)
         fprintf(stderr, "bmsbench panel: out of memory\n");
         return BENCH_EXIT_FAIL;
     }
-    /* Live mode takes run --live's options, which this build does not know yet. */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--live") == 0) {
-            fprintf(stderr, "live mode is not available yet (needs bmsbench run --live)\n");
-            free(a), free(sc), free(p);
-            return BENCH_EXIT_USAGE;
-        }
-    }
     int rc = parse_args(argc, argv, a);
     if (rc != 0) {
-        if (rc == 2) {
-            fprintf(stderr, "live mode is not available yet (needs bmsbench run --live)\n");
-        }
         free(a), free(sc), free(p);
         return rc == 1 ? BENCH_EXIT_OK : BENCH_EXIT_USAGE;
     }
@@ -437,6 +640,11 @@ int cmd_panel(int argc, char **argv)
     if (headless) {
         /* No display needed: the software renderer draws into a surface. */
         SDL_setenv("SDL_VIDEODRIVER", "dummy", 1);
+    }
+    if (a->live) {
+        rc = panel_live(p, a, sc);
+        free(a), free(sc), free(p);
+        return rc;
     }
     rc = BENCH_EXIT_FAIL;
     bench_world_t *w = NULL;

@@ -68,7 +68,19 @@ typedef struct live {
     char fails[MAX_LIVE_FAILS][384];
     int nfails;
     bench_live_result_t *lr;
+    /* the loop's state between steps */
+    double *sig;
+    double sample_s, next_sample, next_phys, next_tiny, last_phys;
+    int ev_i;
+    bool bms_ok, can_ok;
+    bool done;                /* the run is over: duration, gateway gone or device lost */
+    bool gx_dropped;          /* panel: the GX is fed nothing */
+    double wall0;             /* for r->stats.wall_s */
 } live_t;
+
+struct bench_live {
+    live_t L;
+};
 
 static double mono_s(void)
 {
@@ -563,7 +575,9 @@ static bool pump_can(live_t *L, uint64_t now_us, double t_s)
         for (int i = 0; i < n; i++) {
             const sim_can_frame_t *f = &fr[i];
             L->can_frames++;
-            bench_gx_feed(&L->w->gx, f->id, f->dlc, f->data, now_us);
+            if (!L->gx_dropped) {
+                bench_gx_feed(&L->w->gx, f->id, f->dlc, f->data, now_us);
+            }
             sim_charger_on_frame(&L->w->charger, f, now_us);
             if (L->w->taps.can != NULL) {
                 L->w->taps.can(L->w->taps.ctx, 0, true, f, now_us);
@@ -696,120 +710,181 @@ static int poll_wait_ms(double now_s, double next_s)
     return ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ms;
 }
 
-static void run_loop(live_t *L)
+/* One pass of the loop at wall time now: events, ports, physics, checks.
+ * Returns false when the run is over. */
+static bool loop_once(live_t *L, double now)
 {
     bench_world_t *w = L->w;
     const bench_scenario_t *sc = L->sc;
-    double sample_s = sc->sample_s > 0 ? sc->sample_s : 0.1;
-    double next_sample = sample_s, next_phys = PHYS_STEP_S, next_tiny = TINY_TICK_S;
-    double last_phys = 0;
-    double *sig = calloc((size_t)bench_signal_count(), sizeof *sig);
-    if (sig == NULL) {
-        live_fail(L, 0, "out of memory%s", "");
-        return;
+    uint64_t now_us = (uint64_t)llround(now * 1e6);
+    w->sched.now_us = now_us;
+    while (L->ev_i < sc->nevents && sc->events[L->ev_i].at_s <= now) {
+        fire_event(L, &sc->events[L->ev_i++], now);
     }
-    int ev_i = 0;
-    bool bms_ok = true, can_ok = true;
-    double hard_end = sc->duration_s + BENCH_LIVE_GRACE_S;
-    L->t0 = mono_s();
-    for (;;) {
-        double now = mono_s() - L->t0;
-        if (now >= sc->duration_s || now >= hard_end) {
-            break;
-        }
-        uint64_t now_us = (uint64_t)llround(now * 1e6);
-        w->sched.now_us = now_us;
-        while (ev_i < sc->nevents && sc->events[ev_i].at_s <= now) {
-            fire_event(L, &sc->events[ev_i++], now);
-        }
-        if (bms_ok && w->kind == BENCH_FAM_SUPERB) {
-            bms_ok = pump_superb(L, now_us, now);
-        } else if (bms_ok) {
-            bms_ok = pump_bms(L, now_us, now);
-            send_due_replies(L, now_us, now);
-        }
-        if (can_ok) {
-            can_ok = pump_can(L, now_us, now);
-        }
-        if (w->kind == BENCH_FAM_TINYBMS && now >= next_tiny) {
-            emu_tiny_tick(&w->tiny, now_us);
-            next_tiny += TINY_TICK_S;
-        }
-        if (now >= next_phys) {
-            phys_step(w, now, now - last_phys);
-            if (w->kind == BENCH_FAM_BALANCER) {
-                emu_bal_tick(&w->bal, now - last_phys, now_us);
-            }
-            last_phys = now;
-            next_phys += PHYS_STEP_S;
-        }
-        while (now >= next_sample) {
-            feed_checks(L, sig, next_sample);
-            next_sample += sample_s;
-        }
-        drain_gateway_output(L, now);
-        if (L->lo->gateway_cmd != NULL && gateway_gone(L, now)) {
-            break;
-        }
-        if (!bms_ok || !can_ok) {
-            break; /* a lost device decides the run: waiting on would only add noise */
-        }
-        double next = next_sample < next_phys ? next_sample : next_phys;
-        struct pollfd pf[4];
-        int np = 0;
-        pf[np++] = (struct pollfd){.fd = L->bms_fd, .events = POLLIN};
-        if (L->sb_open) {
-            pf[np++] = (struct pollfd){.fd = L->sb_can.fd, .events = POLLIN};
-        }
-        if (L->can_open) {
-            pf[np++] = (struct pollfd){.fd = L->can.fd, .events = POLLIN};
-        }
-        if (L->gw_out >= 0) {
-            pf[np++] = (struct pollfd){.fd = L->gw_out, .events = POLLIN};
-        }
-        (void)poll(pf, (nfds_t)np, poll_wait_ms(now, next));
-        /* A PTY master whose slave is closed polls POLLHUP at once; pace the loop. */
-        for (int i = 0; i < np; i++) {
-            if (pf[i].revents & POLLHUP) {
-                struct timespec ts = {0, 2 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-                break;
-            }
-        }
+    if (L->bms_ok && w->kind == BENCH_FAM_SUPERB) {
+        L->bms_ok = pump_superb(L, now_us, now);
+    } else if (L->bms_ok) {
+        L->bms_ok = pump_bms(L, now_us, now);
+        send_due_replies(L, now_us, now);
     }
-    free(sig);
+    if (L->can_ok) {
+        L->can_ok = pump_can(L, now_us, now);
+    }
+    if (w->kind == BENCH_FAM_TINYBMS && now >= L->next_tiny) {
+        emu_tiny_tick(&w->tiny, now_us);
+        L->next_tiny += TINY_TICK_S;
+    }
+    if (now >= L->next_phys) {
+        phys_step(w, now, now - L->last_phys);
+        if (w->kind == BENCH_FAM_BALANCER) {
+            emu_bal_tick(&w->bal, now - L->last_phys, now_us);
+        }
+        L->last_phys = now;
+        L->next_phys += PHYS_STEP_S;
+    }
+    while (now >= L->next_sample) {
+        feed_checks(L, L->sig, L->next_sample);
+        L->next_sample += L->sample_s;
+    }
+    drain_gateway_output(L, now);
+    if (L->lo->gateway_cmd != NULL && gateway_gone(L, now)) {
+        return false;
+    }
+    /* A lost device decides the run: waiting on would only add noise. */
+    return L->bms_ok && L->can_ok;
 }
 
-int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
-                   const bench_live_opts_t *lo, bench_result_t *r, bench_live_result_t *lr)
+/* Sleep in poll until something arrives or the next deadline (at most
+ * POLL_MAX_MS, and never past until_s). */
+static void wait_io(live_t *L, double now, double until_s)
+{
+    double next = L->next_sample < L->next_phys ? L->next_sample : L->next_phys;
+    if (until_s < next) {
+        next = until_s;
+    }
+    struct pollfd pf[4];
+    int np = 0;
+    pf[np++] = (struct pollfd){.fd = L->bms_fd, .events = POLLIN};
+    if (L->sb_open) {
+        pf[np++] = (struct pollfd){.fd = L->sb_can.fd, .events = POLLIN};
+    }
+    if (L->can_open) {
+        pf[np++] = (struct pollfd){.fd = L->can.fd, .events = POLLIN};
+    }
+    if (L->gw_out >= 0) {
+        pf[np++] = (struct pollfd){.fd = L->gw_out, .events = POLLIN};
+    }
+    (void)poll(pf, (nfds_t)np, poll_wait_ms(now, next));
+    /* A PTY master whose slave is closed polls POLLHUP at once; pace the loop. */
+    for (int i = 0; i < np; i++) {
+        if (pf[i].revents & POLLHUP) {
+            struct timespec ts = {0, 2 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            break;
+        }
+    }
+}
+
+bool bench_live_step(bench_live_t *h, double until_s)
+{
+    live_t *L = &h->L;
+    double hard_end = L->sc->duration_s + BENCH_LIVE_GRACE_S;
+    while (!L->done) {
+        double now = mono_s() - L->t0;
+        if (now >= L->sc->duration_s || now >= hard_end) {
+            L->done = true;
+            break;
+        }
+        if (!loop_once(L, now)) {
+            L->done = true;
+            break;
+        }
+        if (now >= until_s) {
+            break;  /* one pass at least, so a step to "now" still pumps */
+        }
+        wait_io(L, now, until_s);
+    }
+    return !L->done;
+}
+
+bool bench_live_step_ms(bench_live_t *h, int ms)
+{
+    return bench_live_step(h, bench_live_now(h) + (ms > 0 ? ms : 0) / 1000.0);
+}
+
+double bench_live_now(const bench_live_t *h)
+{
+    return mono_s() - h->L.t0;
+}
+
+bench_world_t *bench_live_world(bench_live_t *h)
+{
+    return h->L.w;
+}
+
+bool bench_live_done(const bench_live_t *h)
+{
+    return h->L.done;
+}
+
+void bench_live_drop_victron(bench_live_t *h, bool drop)
+{
+    h->L.gx_dropped = drop;
+}
+
+/* Close what wire_up and world_open made (every field may be unset). */
+static void teardown(live_t *L)
+{
+    stop_gateway(L);
+    if (L->gw_out >= 0) {
+        close(L->gw_out);
+    }
+    if (L->can_open) {
+        bench_can_close(&L->can);
+    }
+    if (L->lo->gateway_cmd == NULL && L->bms_fd >= 0) {
+        close(L->bms_fd);
+    }
+    bench_pty_close(&L->bms_pty);
+    bench_pty_close(&L->can_pty);
+    bench_pty_close(&L->sb_pty);
+    bench_world_close(L->w);
+    free(L->sig);
+}
+
+int bench_live_open(bench_live_t **out, const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                    const bench_live_opts_t *lo, bench_result_t *r, bench_live_result_t *lr)
 {
     static const bench_run_opts_t no_opts;
     const bench_run_opts_t *o = opts != NULL ? opts : &no_opts;
+    *out = NULL;
     memset(r, 0, sizeof *r);
     memset(lr, 0, sizeof *lr);
+    r->error = true;  /* until it has started */
     if (!sc->live) {
         snprintf(r->error_msg, sizeof r->error_msg,
                  "sim-only scenario: it has no `live: true` (it needs time compression)");
-        r->error = true;
         return -1;
     }
     if (sc->bank.kind == BENCH_FAM_SUPERB && lo->gateway_cmd == NULL) {
         snprintf(r->error_msg, sizeof r->error_msg,
                  "family superb live needs --gateway (the bench puts the batteries on a second "
                  "SLCAN PTY, {bms_can}); against a board use `bmsbench emulate superb --can`");
-        r->error = true;
         return -1;
     }
-    live_t *L = calloc(1, sizeof *L);
-    if (L == NULL) {
+    bench_live_t *h = calloc(1, sizeof *h);
+    double *sig = calloc((size_t)bench_signal_count(), sizeof *sig);
+    if (h == NULL || sig == NULL) {
+        free(h), free(sig);
         snprintf(r->error_msg, sizeof r->error_msg, "out of memory");
-        r->error = true;
         return -1;
     }
+    live_t *L = &h->L;
     L->sc = sc;
     L->lo = lo;
     L->lr = lr;
     L->log = o->log;
+    L->sig = sig;
     L->bms_fd = -1;
     L->gw_out = -1;
     L->bms_pty.master_fd = L->bms_pty.slave_fd = -1;
@@ -831,52 +906,68 @@ int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
         bench_world_set_taps(L->w, o->taps);
         rc = wire_up(L, o, r->error_msg, sizeof r->error_msg);
     }
-    if (rc == 0) {
-        double t0 = mono_s();
-        run_loop(L);
-        double end_s = mono_s() - L->t0;
-        L->w->sched.now_us = (uint64_t)llround((end_s < sc->duration_s ? end_s : sc->duration_s) * 1e6);
-        stop_gateway(L);
-        bench_world_finish(L->w, r);
-        r->stats.wall_s = mono_s() - t0;
-        r->stats.rs485_bytes = L->bms_bytes;
-        r->stats.can_frames = L->can_frames;
-        memset(&r->stats.bms, 0, sizeof r->stats.bms);
-        /* Live failures come first: a crashed gateway explains the rest. */
-        if (L->nfails > 0) {
-            char rest[sizeof r->details];
-            snprintf(rest, sizeof rest, "%s", r->details);
-            r->details[0] = '\0';
-            size_t n = 0;
-            for (int i = 0; i < L->nfails; i++) {
-                n += (size_t)snprintf(r->details + n, sizeof r->details - n, "%s\n", L->fails[i]);
-                if (n >= sizeof r->details) {
-                    n = sizeof r->details - 1;
-                }
-            }
-            snprintf(r->details + n, sizeof r->details - n, "%s", rest);
-            snprintf(r->first_failure, sizeof r->first_failure, "%s", L->fails[0]);
-            r->nfailed += L->nfails;
-            r->nchecks += L->nfails;
-            r->passed = false;
-        }
-    } else {
-        r->error = true;
+    if (rc != 0) {
+        teardown(L);
+        free(h);
+        return -1;
     }
+    r->error = false;
+    L->sample_s = sc->sample_s > 0 ? sc->sample_s : 0.1;
+    L->next_sample = L->sample_s;
+    L->next_phys = PHYS_STEP_S;
+    L->next_tiny = TINY_TICK_S;
+    L->bms_ok = L->can_ok = true;
+    L->wall0 = mono_s();
+    L->t0 = mono_s();
+    *out = h;
+    return 0;
+}
+
+void bench_live_close(bench_live_t *h, bench_result_t *r)
+{
+    live_t *L = &h->L;
+    const bench_scenario_t *sc = L->sc;
+    double end_s = mono_s() - L->t0;
+    L->w->sched.now_us = (uint64_t)llround((end_s < sc->duration_s ? end_s : sc->duration_s) * 1e6);
     stop_gateway(L);
-    if (L->gw_out >= 0) {
-        close(L->gw_out);
+    bench_world_finish(L->w, r);
+    r->stats.wall_s = mono_s() - L->wall0;
+    r->stats.rs485_bytes = L->bms_bytes;
+    r->stats.can_frames = L->can_frames;
+    memset(&r->stats.bms, 0, sizeof r->stats.bms);
+    L->lr->live_failures = L->nfails;
+    /* Live failures come first: a crashed gateway explains the rest. */
+    if (L->nfails > 0) {
+        char rest[sizeof r->details];
+        snprintf(rest, sizeof rest, "%s", r->details);
+        r->details[0] = '\0';
+        size_t n = 0;
+        for (int i = 0; i < L->nfails; i++) {
+            n += (size_t)snprintf(r->details + n, sizeof r->details - n, "%s\n", L->fails[i]);
+            if (n >= sizeof r->details) {
+                n = sizeof r->details - 1;
+            }
+        }
+        snprintf(r->details + n, sizeof r->details - n, "%s", rest);
+        snprintf(r->first_failure, sizeof r->first_failure, "%s", L->fails[0]);
+        r->nfailed += L->nfails;
+        r->nchecks += L->nfails;
+        r->passed = false;
     }
-    if (L->can_open) {
-        bench_can_close(&L->can);
+    teardown(L);
+    free(h);
+}
+
+int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                   const bench_live_opts_t *lo, bench_result_t *r, bench_live_result_t *lr)
+{
+    bench_live_t *h;
+    if (bench_live_open(&h, sc, opts, lo, r, lr) != 0) {
+        return -1;
     }
-    if (L->lo->gateway_cmd == NULL && L->bms_fd >= 0) {
-        close(L->bms_fd);
+    /* Step to the end; the step itself stops at the duration or a failure. */
+    while (bench_live_step(h, sc->duration_s + BENCH_LIVE_GRACE_S)) {
     }
-    bench_pty_close(&L->bms_pty);
-    bench_pty_close(&L->can_pty);
-    bench_pty_close(&L->sb_pty);
-    bench_world_close(L->w);
-    free(L);
-    return rc == 0 ? 0 : -1;
+    bench_live_close(h, r);
+    return 0;
 }

@@ -34,7 +34,11 @@ typedef struct bench_live_result {
     double latency_s;        /* protection latency: fault -> first 0x351 with CCL 0 */
     bool gateway_exited;     /* the gateway process ended before the run did */
     int gateway_status;      /* its exit status, or 128 + signal */
+    int live_failures;       /* failures only live mode has (gateway exit, device gone) */
 } bench_live_result_t;
+
+/* A live run in progress (open / step / close; bench_live_run loops over it). */
+typedef struct bench_live bench_live_t;
 
 /* Run one scenario live. Returns 0 when it ran (r->passed; every live
  * failure - gateway exit, device gone, wrong bitrate - is a failed check
@@ -44,6 +48,32 @@ typedef struct bench_live_result {
  * BENCH_LIVE_GRACE_S. */
 int bench_live_run(const bench_scenario_t *sc, const bench_run_opts_t *opts,
                    const bench_live_opts_t *lo, bench_result_t *r, bench_live_result_t *lr);
+
+/* Start a live run: open the world, wire the ports, start the gateway; the
+ * wall clock starts at 0 now. Returns 0 with *out set, or -1 as
+ * bench_live_run does (r->error, r->error_msg; nothing left open). lr is
+ * written as the run goes and must outlive it. */
+int bench_live_open(bench_live_t **out, const bench_scenario_t *sc, const bench_run_opts_t *opts,
+                    const bench_live_opts_t *lo, bench_result_t *r, bench_live_result_t *lr);
+/* Drive the run until wall time until_s (seconds since open; at least one
+ * pass of the loop, so ports are pumped even when until_s has passed).
+ * Returns false once the run is over: the duration reached, the gateway
+ * gone or a device lost; stepping then does nothing. */
+bool bench_live_step(bench_live_t *h, double until_s);
+/* The same for ms milliseconds from now. */
+bool bench_live_step_ms(bench_live_t *h, int ms);
+bool bench_live_done(const bench_live_t *h);
+/* Wall seconds since open. The world's clock is the wall time of the last pass. */
+double bench_live_now(const bench_live_t *h);
+/* The world the run drives: read it, inject into it (bench_world_inject
+ * reaches the emulator), set its taps. Owned by the run. */
+bench_world_t *bench_live_world(bench_live_t *h);
+/* While drop is true, CAN frames from the gateway are not given to the GX
+ * monitor (the panel's Victron-bus drop); the charger model still sees them. */
+void bench_live_drop_victron(bench_live_t *h, bool drop);
+/* Stop the gateway, decide the checks at the time reached (no later than
+ * the duration) into r, and free everything. */
+void bench_live_close(bench_live_t *h, bench_result_t *r);
 
 /* Expand {bms_port}, {victron_can} and {settings} in cmd into out (appending
  * the port flags when cmd names neither port). Returns 0, or -1 when out is

@@ -20,12 +20,23 @@ void bench_panel_draw_top(bench_panel_t *p, SDL_Renderer *r, const bench_panel_l
         snprintf(speed, sizeof speed, "max");
     }
     char buf[256];
-    snprintf(buf, sizeof buf,
-             "bmsbench panel  %s  t = %.1f s  %s  speed %s  selected P%d cell %d  injected %d   "
-             "F1 help",
-             w->sc->name, bench_world_now(w), p->paused ? "PAUSED" : "running", speed,
-             p->sel_pack + 1, p->sel_cell + 1, w->ninjected);
-    bench_panel_text(p, r, p->font, 6, l->top.y + 4, RGB_TEXT, buf);
+    if (p->live) {
+        /* Wall-clock time cannot be paused or sped up: only the picture stops. */
+        snprintf(buf, sizeof buf,
+                 "bmsbench panel LIVE  %s  t = %.1f s  %s  speed 1x (wall clock)  selected P%d "
+                 "cell %d  injected %d   F1 help",
+                 w->sc->name, bench_world_now(w),
+                 p->paused ? "PAUSED: display frozen, the run goes on" : "running",
+                 p->sel_pack + 1, p->sel_cell + 1, w->ninjected);
+        bench_panel_text(p, r, p->font, 6, l->top.y + 4, RGB_TEXT, buf);
+    } else {
+        snprintf(buf, sizeof buf,
+                 "bmsbench panel  %s  t = %.1f s  %s  speed %s  selected P%d cell %d  injected %d"
+                 "   F1 help",
+                 w->sc->name, bench_world_now(w), p->paused ? "PAUSED" : "running", speed,
+                 p->sel_pack + 1, p->sel_cell + 1, w->ninjected);
+        bench_panel_text(p, r, p->font, 6, l->top.y + 4, RGB_TEXT, buf);
+    }
 
     bench_panel_fill(r, l->status.x, l->status.y, l->status.w, l->status.h, 0x1E2126u);
     const char *msg = p->status[0] != '\0' ? p->status : "keys: F1 help, space pause, s silence, u/d cell, h/c heat/cool";

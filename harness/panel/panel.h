@@ -98,7 +98,8 @@ typedef struct bench_panel {
     bool log_follow;              /* newest at the bottom (no selection) */
     /* interaction */
     int sel_pack, sel_cell;
-    bool paused;
+    bool paused;                  /* live: freezes the display only; the run goes on */
+    bool live;                    /* wall-clock run against a real gateway: speed 1x, no step */
     bool step_req;                /* '.' while paused: advance one step */
     int speed_idx;                /* index into bench_panel_speeds */
     bool help;
