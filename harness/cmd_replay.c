@@ -464,49 +464,6 @@ static void gateway_sent(replay_world_t *rw, size_t n, uint64_t now_us)
 
 static replay_world_t *g_rw; /* the sim callbacks' context (one replay per process) */
 
-static void gw_wake(void *ctx, uint64_t now_us);
-
-static void gw_reschedule(bench_world_t *w)
-{
-    uint64_t now = w->sched.now_us;
-    uint64_t at = gateway_next_deadline(&w->gw) * 1000u;
-    if (at <= now) {
-        at = (now / 1000u + 1u) * 1000u;
-    }
-    if (w->gw_wake_id != 0) {
-        if (w->gw_wake_at == at) {
-            return;
-        }
-        sim_sched_cancel(&w->sched, w->gw_wake_id);
-    }
-    w->gw_wake_at = at;
-    w->gw_wake_id = sim_sched_at(&w->sched, at, gw_wake, w);
-}
-
-static void gw_wake(void *ctx, uint64_t now_us)
-{
-    bench_world_t *w = ctx;
-    w->gw_wake_id = 0;
-    gateway_step(&w->gw, now_us / 1000u);
-    gw_reschedule(w);
-}
-
-static void gw_uart_notify(void *ctx, uint64_t now_us)
-{
-    bench_world_t *w = ctx;
-    gateway_step(&w->gw, now_us / 1000u);
-    gw_reschedule(w);
-}
-
-static void gw_can_notify(void *ctx, unsigned bus, uint64_t t_us)
-{
-    bench_world_t *w = ctx;
-    if (bus == w->gw.cfg.bms_can && w->kind == BENCH_FAM_SUPERB) {
-        gateway_step(&w->gw, t_us / 1000u);
-        gw_reschedule(w);
-    }
-}
-
 /* The packs' end of the serial line: what the gateway sends. */
 static void bms_uart_notify(void *ctx, uint64_t now_us)
 {
@@ -614,16 +571,16 @@ static int build_replay_world(replay_world_t *rw, bench_family_t kind, gw_bms_fa
     if (plat_sim_init(&w->plat, &w->sched, &w->rs485, 0, &w->can) != 0) {
         return -1;
     }
-    plat_sim_set_can_notify(&w->plat, gw_can_notify, w);
+    plat_sim_set_can_notify(&w->plat, bench_world_gw_can_notify, w);
     if (kind == BENCH_FAM_SUPERB && plat_sim_add_can(&w->plat, cfg.bms_can, &w->bms_can) != 0) {
         return -1;
     }
     if (gateway_init(&w->gw, &cfg, &w->plat.api, 0) != 0) {
         return -1;
     }
-    sim_wire_set_notify(&w->rs485, 0, gw_uart_notify, w);
+    sim_wire_set_notify(&w->rs485, 0, bench_world_gw_uart_notify, w);
     sim_wire_set_notify(&w->rs485, 1, bms_uart_notify, w);
-    gw_reschedule(w);
+    bench_world_gw_reschedule(w);
     return 0;
 }
 

@@ -272,7 +272,7 @@ bool bench_gw_apply(gw_config_t *cfg, const char *key, double value, char *msg, 
 
 static void gw_wake(void *ctx, uint64_t now_us);
 
-static void gw_reschedule(bench_world_t *w)
+void bench_world_gw_reschedule(bench_world_t *w)
 {
     uint64_t now = w->sched.now_us;
     uint64_t at = gateway_next_deadline(&w->gw) * 1000u;
@@ -296,24 +296,24 @@ static void gw_wake(void *ctx, uint64_t now_us)
     bench_world_t *w = ctx;
     w->gw_wake_id = 0;
     gateway_step(&w->gw, now_us / 1000u);
-    gw_reschedule(w);
+    bench_world_gw_reschedule(w);
 }
 
-static void gw_uart_notify(void *ctx, uint64_t now_us)
+void bench_world_gw_uart_notify(void *ctx, uint64_t now_us)
 {
     bench_world_t *w = ctx;
     gateway_step(&w->gw, now_us / 1000u);
-    gw_reschedule(w);
+    bench_world_gw_reschedule(w);
 }
 
 /* A frame for the gateway on the BMS bus: run it now, as its CAN interrupt
  * would. Victron-bus frames (0x305...) wait for its next deadline. */
-static void gw_can_notify(void *ctx, unsigned bus, uint64_t t_us)
+void bench_world_gw_can_notify(void *ctx, unsigned bus, uint64_t t_us)
 {
     bench_world_t *w = ctx;
     if (bus == w->gw.cfg.bms_can && w->kind == BENCH_FAM_SUPERB) {
         gateway_step(&w->gw, t_us / 1000u);
-        gw_reschedule(w);
+        bench_world_gw_reschedule(w);
     }
 }
 
@@ -571,7 +571,7 @@ static void button_release(void *ctx, uint64_t now_us)
     bench_world_t *w = ctx;
     w->plat.gpio[PLAT_GPIO_BUTTON] = false;
     gateway_step(&w->gw, now_us / 1000u);
-    gw_reschedule(w);
+    bench_world_gw_reschedule(w);
 }
 
 static const struct {
@@ -739,7 +739,7 @@ static void run_event(void *ctx, uint64_t now_us)
     if (ev->action == BENCH_ACT_BUTTON) {
         w->plat.gpio[PLAT_GPIO_BUTTON] = true;
         gateway_step(&w->gw, w->sched.now_us / 1000u);
-        gw_reschedule(w);
+        bench_world_gw_reschedule(w);
         sim_sched_at(&w->sched, w->sched.now_us + BUTTON_PRESS_US, button_release, w);
         return;
     }
@@ -991,7 +991,7 @@ static int build_gateway(bench_world_t *w, const bench_run_opts_t *o, char *err,
         return -1;
     }
     plat_sim_set_log(&w->plat, gw_log, w);
-    plat_sim_set_can_notify(&w->plat, gw_can_notify, w);
+    plat_sim_set_can_notify(&w->plat, bench_world_gw_can_notify, w);
     if (w->kind == BENCH_FAM_SUPERB && plat_sim_add_can(&w->plat, cfg.bms_can, &w->bms_can) != 0) {
         snprintf(err, cap, "internal: no CAN node for the gateway on the CANopen bus");
         return -1;
@@ -1080,7 +1080,7 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc, const benc
         bench_world_close(w);
         return -1;
     }
-    sim_wire_set_notify(&w->rs485, 0, gw_uart_notify, w);
+    sim_wire_set_notify(&w->rs485, 0, bench_world_gw_uart_notify, w);
     sim_wire_set_notify(&w->rs485, 1, emu_uart_notify, w);
     w->trace_hash = 0xcbf29ce484222325ull;
     sim_canbus_set_tap(&w->can, tap_can_victron, w);
@@ -1113,7 +1113,7 @@ int bench_world_open(bench_world_t **out, const bench_scenario_t *sc, const benc
         sim_canbus_set_tap(&w->bms_can, tap_can_bms, w);
         sb_reschedule(w);
     }
-    gw_reschedule(w);
+    bench_world_gw_reschedule(w);
     *out = w;
     return 0;
 }

@@ -137,6 +137,13 @@ int bench_world_checks(const bench_world_t *w, const bench_expect_state_t **stat
 void bench_world_finish(bench_world_t *w, bench_result_t *r);
 void bench_world_close(bench_world_t *w);
 
+/* The gateway's wake-ups in a world (replay builds its own world around the
+ * same gateway): reschedule at its next deadline, and the serial-line and
+ * BMS-bus callbacks that run it at once, as its interrupts would. */
+void bench_world_gw_reschedule(bench_world_t *w);
+void bench_world_gw_uart_notify(void *ctx, uint64_t now_us);
+void bench_world_gw_can_notify(void *ctx, unsigned bus, uint64_t t_us);
+
 /* Called after the run is decided, before the world is closed. */
 typedef void (*bench_finish_hook_t)(void *ctx, bench_world_t *w, const bench_result_t *r);
 int bench_run_scenario_ex(const bench_scenario_t *sc, const bench_run_opts_t *opts,
