@@ -897,6 +897,39 @@ static int write_bench_log(const char *path, size_t frames)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* One timed pass of ours over the log: read every frame and check it. */
+static int time_our_replay(const char *path, double *secs, uint64_t *frames, uint64_t *violations)
+{
+    bench_replay_profile_t prof;
+    char err[128];
+    (void)bench_replay_profile_get("lifepo4", 16, &prof, err, sizeof err);
+    bench_logreader_t *r = malloc(sizeof *r);
+    bench_replay_check_t *c = malloc(sizeof *c);
+    FILE *in = fopen(path, "r");
+    if (r == NULL || c == NULL || in == NULL) {
+        free(r), free(c);
+        if (in != NULL) {
+            fclose(in);
+        }
+        return -1;
+    }
+    double t0 = wall_s();
+    bench_logreader_init(r, in, path, BENCH_LOGFMT_AUTO, stderr);
+    bench_replay_check_init(c, &prof);
+    bench_logframe_t f;
+    while (bench_logreader_next(r, &f) > 0) {
+        bench_replay_check_frame(c, f.id, f.dlc, f.data, f.t_us, f.has_time);
+    }
+    bench_replay_check_finish(c);
+    *secs = wall_s() - t0;
+    fclose(in);
+    *frames = r->frames;
+    *violations = c->nviolations;
+    bench_replay_check_free(c);
+    free(r), free(c);
+    return 0;
+}
+
 int bench_replay_figure(FILE *out, size_t frames)
 {
     if (frames == 0) {
@@ -914,35 +947,24 @@ int bench_replay_figure(FILE *out, size_t frames)
         remove(path);
         return -1;
     }
-    bench_replay_profile_t prof;
-    char err[128];
-    (void)bench_replay_profile_get("lifepo4", 16, &prof, err, sizeof err);
-    bench_logreader_t *r = malloc(sizeof *r);
-    bench_replay_check_t *c = malloc(sizeof *c);
-    FILE *in = fopen(path, "r");
-    if (r == NULL || c == NULL || in == NULL) {
-        free(r), free(c);
-        if (in != NULL) {
-            fclose(in);
+    /* A run of ours takes some 50 ms, where one page-cache miss or a
+     * frequency step shows; both sides are timed several times and the
+     * best run of each is compared, as timeit does. */
+    enum { OUR_RUNS = 5, PY_RUNS = 3 };
+    double ours = 1e30;
+    uint64_t nread = 0, nviol = 0;
+    for (int run = 0; run < OUR_RUNS; run++) {
+        double t;
+        if (time_our_replay(path, &t, &nread, &nviol) != 0) {
+            fprintf(out, "replay: cannot read %s\n", path);
+            remove(path);
+            return -1;
         }
-        remove(path);
-        return -1;
+        ours = t < ours ? t : ours;
     }
-    double t0 = wall_s();
-    bench_logreader_init(r, in, path, BENCH_LOGFMT_AUTO, stderr);
-    bench_replay_check_init(c, &prof);
-    bench_logframe_t f;
-    while (bench_logreader_next(r, &f) > 0) {
-        bench_replay_check_frame(c, f.id, f.dlc, f.data, f.t_us, f.has_time);
-    }
-    bench_replay_check_finish(c);
-    double ours = wall_s() - t0;
-    fclose(in);
-    uint64_t nread = r->frames, nviol = c->nviolations;
-    bench_replay_check_free(c);
-    free(r), free(c);
-    fprintf(out, "replay: %zu frames in %.3f s (%.0f frames/s)%s", (size_t)nread, ours,
-            ours > 0 ? (double)nread / ours : 0.0, nviol != 0 ? " [unexpected violations]" : "");
+    fprintf(out, "replay: %zu frames in %.3f s (%.0f frames/s, best of %d)%s", (size_t)nread, ours,
+            ours > 0 ? (double)nread / ours : 0.0, OUR_RUNS,
+            nviol != 0 ? " [unexpected violations]" : "");
 
     char cmd[512];
     snprintf(cmd, sizeof cmd,
@@ -952,23 +974,31 @@ int bench_replay_figure(FILE *out, size_t frames)
              "$P -c \"import can,sys\nn=0\nfor m in can.CanutilsLogReader(sys.argv[1]): "
              "n+=1\nprint(n)\" %s 2>&1",
              path);
-    double p0 = wall_s();
-    FILE *p = popen(cmd, "r");
-    char line[256] = "";
-    if (p != NULL) {
-        while (fgets(line, sizeof line, p) != NULL) {
-            if (strstr(line, "ModuleNotFoundError") != NULL) {
-                break;
+    double py = 1e30;
+    for (int run = 0; run < PY_RUNS; run++) {
+        double p0 = wall_s();
+        FILE *p = popen(cmd, "r");
+        char line[256] = "";
+        if (p != NULL) {
+            while (fgets(line, sizeof line, p) != NULL) {
+                if (strstr(line, "ModuleNotFoundError") != NULL) {
+                    break;
+                }
             }
         }
+        int prc = p != NULL ? pclose(p) : -1;
+        double t = wall_s() - p0;
+        if (prc != 0 || strtoull(line, NULL, 10) != nread) {
+            py = -1;
+            break;
+        }
+        py = t < py ? t : py;
     }
-    int prc = p != NULL ? pclose(p) : -1;
-    double py = wall_s() - p0;
-    if (prc != 0 || strtoull(line, NULL, 10) != nread) {
+    if (py < 0) {
         fprintf(out, "; python-can CanutilsLogReader: not available (python3-can missing?)\n");
     } else {
-        fprintf(out, "; python-can CanutilsLogReader: %.3f s; ratio %.1f x\n", py,
-                ours > 0 ? py / ours : 0.0);
+        fprintf(out, "; python-can CanutilsLogReader: %.3f s (best of %d); ratio %.1f x\n", py,
+                PY_RUNS, ours > 0 ? py / ours : 0.0);
     }
     remove(path);
     return 0;

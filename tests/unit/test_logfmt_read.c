@@ -296,6 +296,87 @@ static void test_logfmt_read_long_line(void **state)
     assert_string_equal(errs, "t.log:2: line longer than 1024 characters\n");
 }
 
+/* The candump -L data field is decoded eight characters at a time; check it
+ * against a plain per-character decode: every byte value (but the field's
+ * own separators) at every position of a full frame, then random fields of
+ * every length mixing both cases of hex with the near misses around them. */
+static int ref_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static bool is_separator(int c)
+{
+    return c == 0 || c == '\n' || c == '.' || c == '_' || c == ' ' || c == '\t' || c == 'R' ||
+           c == 'r' || c == '#';
+}
+
+static void check_data_field(const char *hex, size_t nchars)
+{
+    char line[64];
+    int head = snprintf(line, sizeof line, "(1700000000.123456) can0 351#");
+    memcpy(line + head, hex, nchars);
+    line[head + (int)nchars] = '\0';
+    bool valid = true;
+    uint8_t want[8];
+    for (size_t i = 0; i < nchars; i++) {
+        valid = valid && ref_hex((unsigned char)hex[i]) >= 0;
+    }
+    for (size_t i = 0; valid && i < nchars / 2; i++) {
+        want[i] = (uint8_t)(ref_hex((unsigned char)hex[2 * i]) << 4 | ref_hex((unsigned char)hex[2 * i + 1]));
+    }
+    bench_logframe_t f;
+    char msg[256] = "";
+    int rc = bench_logline_parse(BENCH_LOGFMT_CANDUMP_L, line, (size_t)head + nchars, false, &f, msg,
+                                 sizeof msg);
+    if (!valid) {
+        if (rc != -1) {
+            fail_msg("'%s': rc %d, want an error", line, rc);
+        }
+        return;
+    }
+    if (rc != 1 || f.dlc != nchars / 2 || memcmp(f.data, want, nchars / 2) != 0) {
+        fail_msg("'%s': rc %d dlc %u, data differs (%s)", line, rc, f.dlc, msg);
+    }
+}
+
+static void test_logfmt_read_data_field_decode(void **state)
+{
+    (void)state;
+    char hex[16];
+    for (size_t pos = 0; pos < 16; pos++) {
+        for (int c = 1; c < 256; c++) {
+            if (is_separator(c)) {
+                continue;
+            }
+            memcpy(hex, "0123456789aBcDeF", 16);
+            hex[pos] = (char)c;
+            check_data_field(hex, 16);
+        }
+    }
+    static const char pool[] = "0123456789abcdefABCDEF/:@G`g\x10\x19\x30\x7F\x80\xB0\xC6\xE6\xFF";
+    uint32_t seed = 12345;
+    for (int k = 0; k < 20000; k++) {
+        size_t n = (size_t)(k % 9) * 2;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* Mostly hex, so that whole valid fields are common too. */
+            unsigned r = (seed >> 16) % 100u;
+            hex[i] = r < 97 ? pool[r % 22] : pool[22 + (seed >> 8) % (sizeof pool - 23)];
+        }
+        check_data_field(hex, n);
+    }
+}
+
 static void test_logfmt_read_asc_base_dec(void **state)
 {
     (void)state;
@@ -331,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_logfmt_read_truncated_last_line),
         cmocka_unit_test(test_logfmt_read_long_line),
         cmocka_unit_test(test_logfmt_read_asc_base_dec),
+        cmocka_unit_test(test_logfmt_read_data_field_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
