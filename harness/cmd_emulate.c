@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "emulators/topband/emu_topband.h"
+#include "harness/cli_args.h"
 #include "harness/commands.h"
 #include "harness/family_dispatch.h"
 #include "harness/live/emu_port.h"
@@ -68,23 +69,7 @@ static void print_usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("bmsbench emulate: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n\n", stderr);
-    print_usage(stderr);
-    return BENCH_EXIT_USAGE;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
+    return bench_usage_error("bmsbench emulate", print_usage, fmt, arg);
 }
 
 enum { OPT_STDIO = 256, OPT_PACKS, OPT_CELLS, OPT_FAMILY, OPT_SOC, OPT_SEED, OPT_PORT, OPT_BAUD };
@@ -116,13 +101,13 @@ static int parse_opts(int argc, char **argv, emulate_opts_t *o)
             o->stdio = 1;
             break;
         case OPT_PACKS:
-            if (parse_long(optarg, 1, EMU_TB_MAX_PACKS, &v) != 0) {
+            if (bench_arg_long(optarg, 1, EMU_TB_MAX_PACKS, &v) != 0) {
                 return usage_error("--packs must be 1..16, not '%s'", optarg);
             }
             o->packs = (int)v;
             break;
         case OPT_CELLS:
-            if (parse_long(optarg, 15, 16, &v) != 0) {
+            if (bench_arg_long(optarg, 15, 16, &v) != 0) {
                 return usage_error("--cells must be 15 or 16, not '%s'", optarg);
             }
             o->cells = (int)v;
@@ -137,13 +122,13 @@ static int parse_opts(int argc, char **argv, emulate_opts_t *o)
             }
             break;
         case OPT_SOC:
-            if (parse_long(optarg, 0, 100, &v) != 0) {
+            if (bench_arg_long(optarg, 0, 100, &v) != 0) {
                 return usage_error("--soc must be 0..100, not '%s'", optarg);
             }
             o->soc_pct = (double)v;
             break;
         case OPT_SEED:
-            if (parse_long(optarg, 0, LONG_MAX, &v) != 0) {
+            if (bench_arg_long(optarg, 0, LONG_MAX, &v) != 0) {
                 return usage_error("--seed must be a non-negative integer, not '%s'", optarg);
             }
             o->seed = (uint64_t)v;
@@ -152,7 +137,7 @@ static int parse_opts(int argc, char **argv, emulate_opts_t *o)
             o->port = optarg;
             break;
         case OPT_BAUD:
-            if (parse_long(optarg, 300, 921600, &v) != 0) {
+            if (bench_arg_long(optarg, 300, 921600, &v) != 0) {
                 return usage_error("--baud must be 300..921600, not '%s'", optarg);
             }
             o->baud = (unsigned)v;
